@@ -1,0 +1,55 @@
+# Berth. Every target brings what it needs: Node 24 (into bin/ when the machine's is older),
+# npm packages, and the test control plane built from the Kubernetes Go modules.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+ROOT := $(CURDIR)
+BIN := $(ROOT)/bin
+export PATH := $(BIN):$(PATH)
+export npm_config_update_notifier := false
+export npm_config_fund := false
+export npm_config_audit := false
+
+NODE_STAMP := $(BIN)/.node-ok
+DEPS_STAMP := node_modules/.package-lock.json
+
+.PHONY: setup build generate verify-generated lint test test-unit testenv cluster cluster-down demo run clean
+
+$(NODE_STAMP): hack/ensure-node.sh
+	@hack/ensure-node.sh
+	@mkdir -p $(BIN) && touch $@
+
+$(DEPS_STAMP): package.json package-lock.json | $(NODE_STAMP)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## setup: Node 24 and the npm packages
+setup: $(NODE_STAMP) $(DEPS_STAMP)
+
+## build: compile TypeScript into dist/; afterwards `npx berth` works here
+build: setup
+	npm run --silent build
+
+## generate: rewrite every generated file from src/api
+generate: build
+	node dist/src/api/generate.js
+
+## verify-generated: fail when a generated file differs from its source
+verify-generated: build
+	node dist/src/api/generate.js --check
+
+## lint: eslint and prettier
+lint: setup
+	npm run --silent lint
+
+## test: everything: lint, generated files, unit and integration tests
+test: build lint verify-generated
+	npx mocha
+
+## test-unit: tests that need no control plane
+test-unit: build
+	npx mocha --config .mocharc.unit.json
+
+clean:
+	rm -rf dist
