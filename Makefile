@@ -53,3 +53,15 @@ test-unit: build
 
 clean:
 	rm -rf dist
+
+## testenv: build kube-apiserver (with embedded etcd), kubectl and helm from Go modules into bin/
+testenv:
+	hack/testenv-build.sh
+
+## cluster: start a local control plane in the background; writes .cluster/kubeconfig
+cluster: testenv
+	hack/cluster-up.sh
+
+## cluster-down: stop the local control plane
+cluster-down:
+	hack/cluster-down.sh
