@@ -1,0 +1,134 @@
+// HostPool: a group of hosts sharing location and policy (CloudStack's cluster). Cluster-scoped.
+import { Type, type Static } from '@sinclair/typebox';
+import { Conditions, ObjectMeta, ObservedGeneration } from './common.js';
+import {
+  LIMITS,
+  enumOf,
+  fraction,
+  int,
+  mapOf,
+  name,
+  object,
+  ratio,
+  resourceMap,
+  str,
+  tags,
+  withRules,
+} from './kit.js';
+
+export const PoolState = enumOf(
+  ['Enabled', 'Disabled'] as const,
+  'Enabled takes new nodes; Disabled keeps what it has and takes nothing new. Default: Enabled.',
+);
+
+export const HostState = enumOf(
+  ['Enabled', 'Disabled', 'Maintenance'] as const,
+  'Enabled takes nodes; Disabled and Maintenance take none and mark the requests of nodes already there Degraded. Default: Enabled.',
+);
+
+export const PortRange = withRules(
+  object(
+    {
+      base: int('First port.', 1, 65535),
+      count: int('Number of ports from base; one node per port.', 1, 65535),
+    },
+    { description: 'Ports nodes on this host are numbered from.' },
+  ),
+  [{ rule: 'self.base + self.count - 1 <= 65535', message: 'base + count - 1 must not exceed 65535', fieldPath: '.count' }],
+);
+
+export const Host = object(
+  {
+    name: name('Name of the host, unique within the pool.'),
+    address: str('Address nodes on this host are reached at (IP or DNS name).', LIMITS.address, { minLength: 1 }),
+    capacity: resourceMap('What the host has, e.g. {cpu: "64", memory: 256Gi, nvidia.com/gpu: 4}.'),
+    tags: Type.Optional(tags('Tags of this host, in addition to the pool tags.')),
+    state: Type.Optional(HostState),
+    maxNodes: Type.Optional(int('At most this many nodes on the host.', 1, 100000)),
+    ports: Type.Optional(PortRange),
+  },
+  { description: 'A machine nodes are placed on.' },
+);
+
+export const HostPoolSpec = withRules(
+  object(
+    {
+      zone: name('Zone of the pool (the top of the zone > pod > hostPool > host hierarchy).'),
+      pod: Type.Optional(name('Pod within the zone (a rack or a room).')),
+      state: Type.Optional(PoolState),
+      tags: Type.Optional(tags('Tags every host of the pool carries.')),
+      overprovisioning: Type.Optional(
+        mapOf(
+          ratio('Factor by which this resource may be overcommitted, > 0 (CloudStack cpu.overprovisioning.factor).'),
+          'Overprovisioning ratio per resource; resources not listed have ratio 1.',
+        ),
+      ),
+      reserved: Type.Optional(resourceMap('Amount per resource kept back on every host.')),
+      disableThreshold: Type.Optional(
+        mapOf(
+          fraction('Allocated share of the pool, in (0, 1], past which no placement is made.'),
+          'Per resource, the allocated share of the pool that no placement may push it past (CloudStack cluster.*.allocated.capacity.disablethreshold).',
+        ),
+      ),
+      hosts: Type.Array(Host, { description: 'The hosts of the pool.', maxItems: LIMITS.hosts }),
+    },
+    { description: 'The pool: where it is, its policy, its hosts.' },
+  ),
+  [
+    {
+      rule: 'self.hosts.all(h, self.hosts.exists_one(o, o.name == h.name))',
+      message: 'host names must be unique within a HostPool',
+      fieldPath: '.hosts',
+      reason: 'FieldValueDuplicate',
+    },
+  ],
+);
+
+export const HostStatus = object(
+  {
+    name: name('Name of the host.'),
+    state: Type.Optional(HostState),
+    allocatable: Type.Optional(resourceMap('(capacity - reserved) x overprovisioning, per resource.')),
+    allocated: Type.Optional(resourceMap('Allocated to nodes, per resource.')),
+    nodes: Type.Optional(int('Nodes on the host.', 0, Number.MAX_SAFE_INTEGER)),
+  },
+  { description: 'Usage of one host.' },
+);
+
+export const HostPoolStatus = object(
+  {
+    observedGeneration: Type.Optional(ObservedGeneration),
+    conditions: Type.Optional(Conditions),
+    hostCount: Type.Optional(int('Hosts in the pool.', 0, LIMITS.hosts)),
+    nodes: Type.Optional(int('Nodes on the pool.', 0, Number.MAX_SAFE_INTEGER)),
+    capacity: Type.Optional(resourceMap('Allocatable across the pool, per resource.')),
+    allocated: Type.Optional(resourceMap('Allocated across the pool, per resource.')),
+    cpu: Type.Optional(str('CPU allocated/allocatable, for display.', 64)),
+    memory: Type.Optional(str('Memory allocated/allocatable, for display.', 64)),
+    hosts: Type.Optional(
+      Type.Array(HostStatus, {
+        description: 'Usage per host.',
+        maxItems: LIMITS.hosts,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
+  },
+  { description: 'Aggregates derived from the requests placed on the pool.' },
+);
+
+export const HostPool = object(
+  {
+    apiVersion: Type.Literal('berth.dev/v1alpha1', { description: 'berth.dev/v1alpha1' }),
+    kind: Type.Literal('HostPool', { description: 'HostPool' }),
+    metadata: ObjectMeta,
+    spec: HostPoolSpec,
+    status: Type.Optional(HostPoolStatus),
+  },
+  { description: 'A group of hosts that share location and policy (CloudStack cluster).' },
+);
+
+export type HostPool = Static<typeof HostPool>;
+export type HostPoolSpec = Static<typeof HostPoolSpec>;
+export type HostPoolStatus = Static<typeof HostPoolStatus>;
+export type Host = Static<typeof Host>;
