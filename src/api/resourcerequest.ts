@@ -123,7 +123,7 @@ export const NodeStatus = object(
         type: 'object',
         description: 'Provisioner-specific attributes (e.g. from a webhook).',
         maxProperties: 32,
-        additionalProperties: { type: 'string', maxLength: 1024 },
+        additionalProperties: { type: 'string', maxLength: 1024, description: 'Attribute value.' },
       }),
     ),
   },
@@ -134,7 +134,7 @@ const ReasonCounts = Type.Unsafe<Record<string, number>>({
   type: 'object',
   description: 'Count of candidates rejected per reason code.',
   maxProperties: 64,
-  additionalProperties: { type: 'integer', minimum: 0 },
+  additionalProperties: { type: 'integer', minimum: 0, description: 'Number of candidates.' },
 });
 
 export const AllocatorExplanation = object(

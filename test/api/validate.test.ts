@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { validateDocument, formatIssue } from '../../src/api/index.js';
+import { evaluateRules } from '../../src/api/cel.js';
+import { ResourceRequestSpec } from '../../src/api/resourcerequest.js';
+import { QUANTITY_PATTERN, type CelRule } from '../../src/api/kit.js';
+import { invalidCases, loadDocuments, namesField, repoRoot, yamlFiles } from '../support/fixtures.js';
+
+describe('api validation', () => {
+  describe('examples/', () => {
+    const files = yamlFiles(join(repoRoot, 'examples'), true);
+    it('has the inventory the README describes', () => {
+      const docs = files.flatMap(loadDocuments);
+      const of = (kind: string) => docs.filter((d) => d.kind === kind);
+      const hosts = of('HostPool').flatMap((p) => (p.spec as { hosts: unknown[] }).hosts);
+      expect(of('HostPool')).to.have.length(3);
+      expect(hosts).to.have.length(12);
+      expect(of('StoragePool')).to.have.length(4);
+      expect(new Set(of('StoragePool').map((p) => (p.spec as { scope: string }).scope))).to.have.keys('Host', 'Cluster', 'Zone');
+      expect(of('ResourceRequest')).to.have.length(6);
+      expect(new Set(of('ResourceRequest').map((r) => (r.metadata as { namespace: string }).namespace)).size).to.equal(2);
+      expect(of('OperatorConfig')).to.have.length(1);
+    });
+    for (const file of files) {
+      it(`${file.slice(repoRoot.length + 1)} validates`, () => {
+        for (const doc of loadDocuments(file)) {
+          if (doc.apiVersion !== 'berth.dev/v1alpha1') continue;
+          expect(validateDocument(doc).map(formatIssue)).to.deep.equal([]);
+        }
+      });
+    }
+  });
+
+  for (const folder of ['invalid', 'invalid-config'] as const) {
+    describe(`test/fixtures/${folder}`, () => {
+      const cases = invalidCases(folder);
+      it('is a real corpus', () => expect(cases.length).to.be.greaterThan(folder === 'invalid' ? 30 : 10));
+      for (const c of cases) {
+        it(`${c.file} is rejected naming ${c.expect}`, () => {
+          const issues = validateDocument(c.doc);
+          expect(issues, 'no error at all').to.not.be.empty;
+          const named = issues.filter((i) => namesField(i.path, c.expect));
+          expect(named, `errors were: ${issues.map(formatIssue).join('; ')}`).to.not.be.empty;
+        });
+      }
+    });
+  }
+
+  describe('messages', () => {
+    const rr = (spec: unknown) => ({
+      apiVersion: 'berth.dev/v1alpha1',
+      kind: 'ResourceRequest',
+      metadata: { name: 'a', namespace: 'ns' },
+      spec,
+    });
+    const table: Array<[string, unknown, string]> = [
+      ['minCount above count', { count: 2, minCount: 3 }, 'spec.minCount: minCount must not exceed count'],
+      ['unknown field', { count: 1, extra: 1 }, 'spec.extra: unknown field'],
+      ['missing count', {}, 'spec.count: Required value'],
+      ['negative quantity', { count: 1, resources: { cpu: '-1' } }, 'spec.resources.cpu: invalid quantity "-1"'],
+      ['non-quantity type', { count: 1, resources: { cpu: [] } }, 'spec.resources.cpu: must be an integer or a string'],
+    ];
+    for (const [name, spec, message] of table) {
+      it(name, () => {
+        const lines = validateDocument(rr(spec)).map(formatIssue);
+        expect(lines.some((l) => l.startsWith(message)), lines.join('\n')).to.equal(true);
+      });
+    }
+    it('rejects an unknown kind and apiVersion, naming them', () => {
+      expect(validateDocument({ apiVersion: 'berth.dev/v1alpha1', kind: 'Nope' })[0]?.path).to.equal('kind');
+      expect(validateDocument({ apiVersion: 'v1', kind: 'HostPool' })[0]?.path).to.equal('apiVersion');
+      expect(validateDocument('text')[0]?.message).to.match(/object/);
+    });
+  });
+
+  describe('CEL rules', () => {
+    const rules = (ResourceRequestSpec as unknown as { 'x-kubernetes-validations': CelRule[] })['x-kubernetes-validations'];
+    const spec = ResourceRequestSpec as unknown as Record<string, unknown>;
+    it('makes the spec immutable on update, not on create', () => {
+      expect(evaluateRules(rules, spec, { count: 2 })).to.deep.equal([]);
+      expect(evaluateRules(rules, spec, { count: 2 }, { count: 2 })).to.deep.equal([]);
+      const failures = evaluateRules(rules, spec, { count: 3 }, { count: 2 });
+      expect(failures.map((f) => f.rule.message)).to.deep.equal([
+        'spec is immutable; delete and recreate the ResourceRequest to change it',
+      ]);
+    });
+    it('compares integers as integers', () => {
+      expect(evaluateRules(rules, spec, { count: 5, minCount: 5 })).to.deep.equal([]);
+      expect(evaluateRules(rules, spec, { count: 5, minCount: 6 })).to.have.length(1);
+    });
+  });
+
+  describe('quantity pattern', () => {
+    const re = new RegExp(QUANTITY_PATTERN);
+    for (const ok of ['0', '4', '500m', '16Gi', '1.5', '.5', '2e3', '1E-3', '100M', '+5', '10Ki']) {
+      it(`accepts ${ok}`, () => expect(re.test(ok)).to.equal(true));
+    }
+    for (const bad of ['-1', '16GB', '1.5.5', 'Gi', '', '1 Gi', '5mi', '0x10']) {
+      it(`rejects ${JSON.stringify(bad)}`, () => expect(re.test(bad)).to.equal(false));
+    }
+  });
+});
