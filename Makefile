@@ -14,7 +14,7 @@ export npm_config_audit := false
 NODE_STAMP := $(BIN)/.node-ok
 DEPS_STAMP := node_modules/.package-lock.json
 
-.PHONY: setup build generate verify-generated lint test test-unit testenv cluster cluster-down demo run clean
+.PHONY: setup build generate verify-generated lint test test-unit testenv cluster cluster-down demo run clean help
 
 $(NODE_STAMP): hack/ensure-node.sh
 	@hack/ensure-node.sh
@@ -43,13 +43,17 @@ verify-generated: build
 lint: setup
 	npm run --silent lint
 
-## test: everything: lint, generated files, unit and integration tests
-test: build lint verify-generated
-	npx mocha
+## test: everything: lint, generated files, the control plane, unit and integration tests
+test: build lint verify-generated testenv
+	hack/run-tests.sh
 
 ## test-unit: tests that need no control plane
 test-unit: build
-	npx mocha --config .mocharc.unit.json
+	hack/run-tests.sh --config .mocharc.unit.json
+
+## demo: the main job (grows with the project): validate the examples
+demo: build
+	npx berth validate -f examples/
 
 clean:
 	rm -rf dist
@@ -65,3 +69,6 @@ cluster: testenv
 ## cluster-down: stop the local control plane
 cluster-down:
 	hack/cluster-down.sh
+
+help:
+	@grep -E '^## ' Makefile | sed 's/^## /  /'

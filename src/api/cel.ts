@@ -23,16 +23,21 @@ function program(rule: string): Program {
  */
 export function toCel(schema: Schema | undefined, value: unknown): unknown {
   if (!schema || value === null || value === undefined) return value;
-  if (schema.type === 'integer' && typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  if (schema.type === 'integer' && typeof value === 'number' && Number.isInteger(value))
+    return BigInt(value);
   if (Array.isArray(value)) {
     const items = schema.items as Schema | undefined;
     return value.map((v) => toCel(items, v));
   }
   if (typeof value === 'object') {
     const props = (schema.properties ?? {}) as Record<string, Schema>;
-    const extra = typeof schema.additionalProperties === 'object' ? (schema.additionalProperties as Schema) : undefined;
+    const extra =
+      typeof schema.additionalProperties === 'object'
+        ? (schema.additionalProperties as Schema)
+        : undefined;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = toCel(props[k] ?? extra, v);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      out[k] = toCel(props[k] ?? extra, v);
     return out;
   }
   return value;
@@ -49,7 +54,12 @@ export function isTransitionRule(rule: CelRule): boolean {
   return /\boldSelf\b/.test(rule.rule);
 }
 
-export function evaluateRules(rules: CelRule[], schema: Schema, self: unknown, oldSelf?: unknown): RuleFailure[] {
+export function evaluateRules(
+  rules: CelRule[],
+  schema: Schema,
+  self: unknown,
+  oldSelf?: unknown,
+): RuleFailure[] {
   const failures: RuleFailure[] = [];
   for (const rule of rules) {
     const transition = isTransitionRule(rule);

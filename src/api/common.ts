@@ -12,9 +12,13 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
  */
 export const ObjectMeta = Type.Object(
   {
-    name: str('Name of the object, unique within its namespace (or the cluster).', LIMITS.subdomain, {
-      pattern: DNS_SUBDOMAIN_PATTERN,
-    }),
+    name: str(
+      'Name of the object, unique within its namespace (or the cluster).',
+      LIMITS.subdomain,
+      {
+        pattern: DNS_SUBDOMAIN_PATTERN,
+      },
+    ),
     namespace: Type.Optional(str('Namespace of a namespaced object.', LIMITS.name)),
     uid: Type.Optional(Type.String()),
     generation: Type.Optional(Type.Integer()),
@@ -28,13 +32,17 @@ export const ObjectMeta = Type.Object(
   { description: 'Standard object metadata.' },
 );
 
-export const ConditionStatus = enumOf(['True', 'False', 'Unknown'] as const, 'Status of the condition.');
+export const ConditionStatus = enumOf(
+  ['True', 'False', 'Unknown'] as const,
+  'Status of the condition.',
+);
 
 /** metav1.Condition, field for field, so kubectl and tooling read it as they read any condition. */
 export const Condition = object(
   {
     type: str('Type of condition in CamelCase, e.g. Ready.', 316, {
-      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+      pattern:
+        '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
     }),
     status: ConditionStatus,
     observedGeneration: Type.Optional(

@@ -30,7 +30,10 @@ function structural(node: Json): Json {
         });
       }
       if (typeof value.maxLength === 'number') {
-        rules.push({ rule: `self.all(k, k.size() <= ${value.maxLength})`, message: `keys must be at most ${value.maxLength} characters` });
+        rules.push({
+          rule: `self.all(k, k.size() <= ${value.maxLength})`,
+          message: `keys must be at most ${value.maxLength} characters`,
+        });
       }
       continue;
     }
@@ -41,7 +44,9 @@ function structural(node: Json): Json {
     out[key] = structural(value);
   }
   if (rules.length > 0) {
-    const existing = Array.isArray(out['x-kubernetes-validations']) ? out['x-kubernetes-validations'] : [];
+    const existing = Array.isArray(out['x-kubernetes-validations'])
+      ? out['x-kubernetes-validations']
+      : [];
     out['x-kubernetes-validations'] = [...existing, ...rules];
   }
   return out;
@@ -50,8 +55,14 @@ function structural(node: Json): Json {
 export function renderCrd(def: KindDefinition): JsonObject {
   const schema = structural(JSON.parse(JSON.stringify(def.schema)) as Json) as JsonObject;
   const properties = schema.properties as JsonObject;
-  properties.apiVersion = { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' };
-  properties.kind = { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' };
+  properties.apiVersion = {
+    type: 'string',
+    description: 'APIVersion defines the versioned schema of this representation of an object.',
+  };
+  properties.kind = {
+    type: 'string',
+    description: 'Kind is a string value representing the REST resource this object represents.',
+  };
   properties.metadata = { type: 'object' };
   delete schema.required;
   schema.required = ['spec'];
@@ -79,7 +90,9 @@ export function renderCrd(def: KindDefinition): JsonObject {
           served: true,
           storage: true,
           subresources: { status: {} },
-          additionalPrinterColumns: def.printerColumns.map((c) => ({ ...c }) as unknown as JsonObject),
+          additionalPrinterColumns: def.printerColumns.map(
+            (c) => ({ ...c }) as unknown as JsonObject,
+          ),
           schema: { openAPIV3Schema: schema },
         },
       ],

@@ -37,7 +37,9 @@ function main(): void {
     }
   }
   if (stale.length > 0) {
-    console.error(`generated files differ from src/api; run \`make generate\`:\n  ${stale.join('\n  ')}`);
+    console.error(
+      `generated files differ from src/api; run \`make generate\`:\n  ${stale.join('\n  ')}`,
+    );
     process.exit(1);
   }
 }

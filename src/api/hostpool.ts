@@ -34,13 +34,21 @@ export const PortRange = withRules(
     },
     { description: 'Ports nodes on this host are numbered from.' },
   ),
-  [{ rule: 'self.base + self.count - 1 <= 65535', message: 'base + count - 1 must not exceed 65535', fieldPath: '.count' }],
+  [
+    {
+      rule: 'self.base + self.count - 1 <= 65535',
+      message: 'base + count - 1 must not exceed 65535',
+      fieldPath: '.count',
+    },
+  ],
 );
 
 export const Host = object(
   {
     name: name('Name of the host, unique within the pool.'),
-    address: str('Address nodes on this host are reached at (IP or DNS name).', LIMITS.address, { minLength: 1 }),
+    address: str('Address nodes on this host are reached at (IP or DNS name).', LIMITS.address, {
+      minLength: 1,
+    }),
     capacity: resourceMap('What the host has, e.g. {cpu: "64", memory: 256Gi, nvidia.com/gpu: 4}.'),
     tags: Type.Optional(tags('Tags of this host, in addition to the pool tags.')),
     state: Type.Optional(HostState),
@@ -59,7 +67,9 @@ export const HostPoolSpec = withRules(
       tags: Type.Optional(tags('Tags every host of the pool carries.')),
       overprovisioning: Type.Optional(
         mapOf(
-          ratio('Factor by which this resource may be overcommitted, > 0 (CloudStack cpu.overprovisioning.factor).'),
+          ratio(
+            'Factor by which this resource may be overcommitted, > 0 (CloudStack cpu.overprovisioning.factor).',
+          ),
           'Overprovisioning ratio per resource; resources not listed have ratio 1.',
         ),
       ),
@@ -88,7 +98,9 @@ export const HostStatus = object(
   {
     name: name('Name of the host.'),
     state: Type.Optional(HostState),
-    allocatable: Type.Optional(resourceMap('(capacity - reserved) x overprovisioning, per resource.')),
+    allocatable: Type.Optional(
+      resourceMap('(capacity - reserved) x overprovisioning, per resource.'),
+    ),
     allocated: Type.Optional(resourceMap('Allocated to nodes, per resource.')),
     nodes: Type.Optional(int('Nodes on the host.', 0, Number.MAX_SAFE_INTEGER)),
   },

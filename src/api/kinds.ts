@@ -40,8 +40,18 @@ export const KINDS: readonly KindDefinition[] = [
     schema: ResourceRequest,
     printerColumns: [
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Lifecycle phase.' },
-      { name: 'Ready', type: 'string', jsonPath: '.status.ready', description: 'Running nodes / requested count.' },
-      { name: 'Profile', type: 'string', jsonPath: '.spec.profile', description: 'Operator profile serving the request.' },
+      {
+        name: 'Ready',
+        type: 'string',
+        jsonPath: '.status.ready',
+        description: 'Running nodes / requested count.',
+      },
+      {
+        name: 'Profile',
+        type: 'string',
+        jsonPath: '.spec.profile',
+        description: 'Operator profile serving the request.',
+      },
       age,
       {
         name: 'Reason',
@@ -61,11 +71,32 @@ export const KINDS: readonly KindDefinition[] = [
     schema: HostPool,
     printerColumns: [
       { name: 'Zone', type: 'string', jsonPath: '.spec.zone', description: 'Zone of the pool.' },
-      { name: 'Hosts', type: 'integer', jsonPath: '.status.hostCount', description: 'Hosts in the pool.' },
-      { name: 'CPU', type: 'string', jsonPath: '.status.cpu', description: 'CPU allocated/allocatable.' },
-      { name: 'Memory', type: 'string', jsonPath: '.status.memory', description: 'Memory allocated/allocatable.' },
+      {
+        name: 'Hosts',
+        type: 'integer',
+        jsonPath: '.status.hostCount',
+        description: 'Hosts in the pool.',
+      },
+      {
+        name: 'CPU',
+        type: 'string',
+        jsonPath: '.status.cpu',
+        description: 'CPU allocated/allocatable.',
+      },
+      {
+        name: 'Memory',
+        type: 'string',
+        jsonPath: '.status.memory',
+        description: 'Memory allocated/allocatable.',
+      },
       age,
-      { name: 'State', type: 'string', jsonPath: '.spec.state', description: 'Enabled or Disabled.', priority: 1 },
+      {
+        name: 'State',
+        type: 'string',
+        jsonPath: '.spec.state',
+        description: 'Enabled or Disabled.',
+        priority: 1,
+      },
     ],
   },
   {
@@ -76,11 +107,32 @@ export const KINDS: readonly KindDefinition[] = [
     scope: 'Cluster',
     schema: StoragePool,
     printerColumns: [
-      { name: 'Scope', type: 'string', jsonPath: '.spec.scope', description: 'Host, Cluster or Zone.' },
-      { name: 'Allocated', type: 'string', jsonPath: '.status.allocated', description: 'Allocated to volumes.' },
-      { name: 'Capacity', type: 'string', jsonPath: '.status.capacity', description: 'Capacity x overprovisioning.' },
+      {
+        name: 'Scope',
+        type: 'string',
+        jsonPath: '.spec.scope',
+        description: 'Host, Cluster or Zone.',
+      },
+      {
+        name: 'Allocated',
+        type: 'string',
+        jsonPath: '.status.allocated',
+        description: 'Allocated to volumes.',
+      },
+      {
+        name: 'Capacity',
+        type: 'string',
+        jsonPath: '.status.capacity',
+        description: 'Capacity x overprovisioning.',
+      },
       age,
-      { name: 'State', type: 'string', jsonPath: '.spec.state', description: 'Enabled or Disabled.', priority: 1 },
+      {
+        name: 'State',
+        type: 'string',
+        jsonPath: '.spec.state',
+        description: 'Enabled or Disabled.',
+        priority: 1,
+      },
     ],
   },
 ];

@@ -11,7 +11,8 @@ export interface CelRule {
   message: string;
   /** Relative path (".minCount") the API server reports the error under. */
   fieldPath?: string;
-  reason?: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueDuplicate';
+  reason?:
+    'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueDuplicate';
 }
 
 /** Kubernetes' quantity grammar (resource.Quantity), without a sign: Berth has no use for negatives. */
@@ -21,7 +22,8 @@ export const QUANTITY_PATTERN =
 /** DNS-1123 label: names of hosts, pools, zones, pods, profiles, provisioners. */
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** DNS-1123 subdomain: metadata.name of cluster-scoped objects. */
-export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const DNS_SUBDOMAIN_PATTERN =
+  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** A qualified resource name as in a ResourceList: `cpu`, `nvidia.com/gpu`, `licenses/matlab`. */
 export const RESOURCE_NAME_PATTERN =
   '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
@@ -59,7 +61,12 @@ export function name(description: string) {
   return Type.String({ description, maxLength: LIMITS.name, pattern: DNS_LABEL_PATTERN });
 }
 
-export function int(description: string, minimum: number, maximum: number, extra: Record<string, unknown> = {}) {
+export function int(
+  description: string,
+  minimum: number,
+  maximum: number,
+  extra: Record<string, unknown> = {},
+) {
   return Type.Integer({ description, minimum, maximum, ...extra });
 }
 
@@ -80,7 +87,11 @@ export function quantity(description: string) {
 }
 
 /** An open map of resource name → value, like a Kubernetes ResourceList. */
-export function mapOf<T extends TSchema>(value: T, description: string, maxProperties: number = LIMITS.resources) {
+export function mapOf<T extends TSchema>(
+  value: T,
+  description: string,
+  maxProperties: number = LIMITS.resources,
+) {
   return Type.Unsafe<Record<string, Static<T>>>({
     type: 'object',
     description,
@@ -95,14 +106,22 @@ export function resourceMap(description: string) {
 }
 
 export function tags(description: string) {
-  return Type.Array(Type.String({ maxLength: LIMITS.tag, pattern: TAG_PATTERN, description: 'A tag.' }), {
-    description,
-    maxItems: LIMITS.tags,
-    'x-kubernetes-list-type': 'set',
-  });
+  return Type.Array(
+    Type.String({ maxLength: LIMITS.tag, pattern: TAG_PATTERN, description: 'A tag.' }),
+    {
+      description,
+      maxItems: LIMITS.tags,
+      'x-kubernetes-list-type': 'set',
+    },
+  );
 }
 
-export function nameList(description: string, maxItems: number = LIMITS.avoid, pattern = DNS_LABEL_PATTERN, maxLength: number = LIMITS.name) {
+export function nameList(
+  description: string,
+  maxItems: number = LIMITS.avoid,
+  pattern = DNS_LABEL_PATTERN,
+  maxLength: number = LIMITS.name,
+) {
   return Type.Array(Type.String({ maxLength, pattern, description: 'A name.' }), {
     description,
     maxItems,
@@ -123,7 +142,9 @@ export function ratio(description: string) {
 export function fraction(description: string) {
   return Type.Number({
     description,
-    'x-kubernetes-validations': [{ rule: 'self > 0.0 && self <= 1.0', message: 'must be in (0, 1]' }],
+    'x-kubernetes-validations': [
+      { rule: 'self > 0.0 && self <= 1.0', message: 'must be in (0, 1]' },
+    ],
   });
 }
 

@@ -29,7 +29,9 @@ export const LabelSelector = object(
           {
             key: str('Label key.', 317),
             operator: enumOf(['In', 'NotIn', 'Exists', 'DoesNotExist'] as const, 'Operator.'),
-            values: Type.Optional(Type.Array(str('A value.', 63), { description: 'Values for In and NotIn.' })),
+            values: Type.Optional(
+              Type.Array(str('A value.', 63), { description: 'Values for In and NotIn.' }),
+            ),
           },
           { description: 'A label selector requirement.' },
         ),
@@ -51,22 +53,39 @@ export const SecretKeyRef = object(
 
 /** How Berth talks to an external HTTP(S) service: provisioner or allocator webhook. */
 const webhookTransport = {
-  url: str('URL of the service, http:// or https://.', LIMITS.url, { pattern: '^https?://[^\\s]+$' }),
+  url: str('URL of the service, http:// or https://.', LIMITS.url, {
+    pattern: '^https?://[^\\s]+$',
+  }),
   caFile: Type.Optional(str('PEM file of the CA that signs the service certificate.', LIMITS.path)),
   caBundle: Type.Optional(str('PEM CA bundle, inline.', 65536)),
-  tokenFile: Type.Optional(str('File with a bearer token (read at every call, so rotation works).', LIMITS.path)),
+  tokenFile: Type.Optional(
+    str('File with a bearer token (read at every call, so rotation works).', LIMITS.path),
+  ),
   tokenSecretRef: Type.Optional(SecretKeyRef),
   timeoutSeconds: Type.Optional(int('Per-attempt timeout. Default 10.', 1, 300)),
   retries: Type.Optional(int('Retries after a failed attempt. Default 3.', 0, 10)),
-  retryBackoffMillis: Type.Optional(int('First retry delay, doubled each retry. Default 200.', 1, 60000)),
-  failureThreshold: Type.Optional(int('Consecutive failed calls after which the service is skipped. Default 3.', 1, 100)),
-  cooldownSeconds: Type.Optional(int('How long a failing service is skipped. Default 60.', 0, 86400)),
+  retryBackoffMillis: Type.Optional(
+    int('First retry delay, doubled each retry. Default 200.', 1, 60000),
+  ),
+  failureThreshold: Type.Optional(
+    int('Consecutive failed calls after which the service is skipped. Default 3.', 1, 100),
+  ),
+  cooldownSeconds: Type.Optional(
+    int('How long a failing service is skipped. Default 60.', 0, 86400),
+  ),
 };
 
 const moduleFields = {
-  path: str('Path of the ES module (absolute, or relative to the configuration file).', LIMITS.path, { minLength: 1 }),
+  path: str(
+    'Path of the ES module (absolute, or relative to the configuration file).',
+    LIMITS.path,
+    { minLength: 1 },
+  ),
   options: Type.Optional(
-    Type.Unsafe<Record<string, unknown>>({ type: 'object', description: 'Passed to the module as is.' }),
+    Type.Unsafe<Record<string, unknown>>({
+      type: 'object',
+      description: 'Passed to the module as is.',
+    }),
   ),
 };
 
@@ -76,7 +95,10 @@ const typeTag = <const T extends readonly string[]>(values: T, description: stri
 export const HostsProvisioner = object(
   {
     name: name('Name of the provisioner, unique in the profile.'),
-    type: typeTag(['hosts'] as const, 'hosts: nodes on HostPool hosts chosen by the allocator chains.'),
+    type: typeTag(
+      ['hosts'] as const,
+      'hosts: nodes on HostPool hosts chosen by the allocator chains.',
+    ),
     hostPoolSelector: Type.Optional(LabelSelector),
     configTemplate: Type.Optional(configTemplate),
   },
@@ -86,7 +108,10 @@ export const HostsProvisioner = object(
 export const MultilocalProvisioner = object(
   {
     name: name('Name of the provisioner, unique in the profile.'),
-    type: typeTag(['multilocal'] as const, 'multilocal: nodes on one address, ports counted from basePort (VURM).'),
+    type: typeTag(
+      ['multilocal'] as const,
+      'multilocal: nodes on one address, ports counted from basePort (VURM).',
+    ),
     address: str('Address of every node.', LIMITS.address, { minLength: 1 }),
     basePort: int('Port of the first node.', 1, 65535),
     maxNodes: Type.Optional(int('At most this many nodes in all.', 1, 65535)),
@@ -98,7 +123,10 @@ export const MultilocalProvisioner = object(
 export const WebhookProvisioner = object(
   {
     name: name('Name of the provisioner, unique in the profile.'),
-    type: typeTag(['webhook'] as const, 'webhook: an external service provisions and releases nodes.'),
+    type: typeTag(
+      ['webhook'] as const,
+      'webhook: an external service provisions and releases nodes.',
+    ),
     ...webhookTransport,
     configTemplate: Type.Optional(configTemplate),
   },
@@ -108,7 +136,10 @@ export const WebhookProvisioner = object(
 export const ModuleProvisioner = object(
   {
     name: name('Name of the provisioner, unique in the profile.'),
-    type: typeTag(['module'] as const, 'module: an ES module implementing the Provisioner interface.'),
+    type: typeTag(
+      ['module'] as const,
+      'module: an ES module implementing the Provisioner interface.',
+    ),
     ...moduleFields,
     configTemplate: Type.Optional(configTemplate),
   },
@@ -117,7 +148,11 @@ export const ModuleProvisioner = object(
 
 /** oneOf tagged by `type`, so ajv reports the branch the tag names instead of every branch. */
 const discriminated = <T extends TSchema[]>(schemas: [...T], description: string) =>
-  Type.Unsafe<Static<TUnion<T>>>({ oneOf: schemas, description, discriminator: { propertyName: 'type' } });
+  Type.Unsafe<Static<TUnion<T>>>({
+    oneOf: schemas,
+    description,
+    discriminator: { propertyName: 'type' },
+  });
 
 export const ProvisionerConfig = discriminated(
   [HostsProvisioner, MultilocalProvisioner, WebhookProvisioner, ModuleProvisioner],
@@ -132,21 +167,31 @@ export const HOST_ALLOCATOR_TYPES = [
   'userDispersing',
   'userConcentrated',
 ] as const;
-export const STORAGE_ALLOCATOR_TYPES = ['localStorage', 'clusterScope', 'zoneWide', 'random'] as const;
+export const STORAGE_ALLOCATOR_TYPES = [
+  'localStorage',
+  'clusterScope',
+  'zoneWide',
+  'random',
+] as const;
 
 const builtinAllocator = <const T extends readonly string[]>(types: T, description: string) =>
   object(
     {
       type: typeTag(types, description),
       name: Type.Optional(name('Name shown in explanations; default: the type.')),
-      seed: Type.Optional(int('Seed of random (the same inputs give the same answer).', 0, 2147483647)),
+      seed: Type.Optional(
+        int('Seed of random (the same inputs give the same answer).', 0, 2147483647),
+      ),
     },
     { description: 'A built-in allocator.' },
   );
 
 const moduleAllocator = object(
   {
-    type: typeTag(['module'] as const, 'module: an ES module implementing the allocator interface.'),
+    type: typeTag(
+      ['module'] as const,
+      'module: an ES module implementing the allocator interface.',
+    ),
     name: Type.Optional(name('Name shown in explanations.')),
     ...moduleFields,
   },
@@ -155,7 +200,10 @@ const moduleAllocator = object(
 
 const webhookAllocator = object(
   {
-    type: typeTag(['webhook'] as const, 'webhook: an external service filters and orders candidates (extender).'),
+    type: typeTag(
+      ['webhook'] as const,
+      'webhook: an external service filters and orders candidates (extender).',
+    ),
     name: Type.Optional(name('Name shown in explanations.')),
     ...webhookTransport,
   },
@@ -163,12 +211,20 @@ const webhookAllocator = object(
 );
 
 export const HostAllocatorConfig = discriminated(
-  [builtinAllocator(HOST_ALLOCATOR_TYPES, 'A built-in host allocator.'), moduleAllocator, webhookAllocator],
+  [
+    builtinAllocator(HOST_ALLOCATOR_TYPES, 'A built-in host allocator.'),
+    moduleAllocator,
+    webhookAllocator,
+  ],
   'A host allocator.',
 );
 
 export const StorageAllocatorConfig = discriminated(
-  [builtinAllocator(STORAGE_ALLOCATOR_TYPES, 'A built-in storage allocator.'), moduleAllocator, webhookAllocator],
+  [
+    builtinAllocator(STORAGE_ALLOCATOR_TYPES, 'A built-in storage allocator.'),
+    moduleAllocator,
+    webhookAllocator,
+  ],
   'A storage allocator.',
 );
 

@@ -25,7 +25,10 @@ export const VolumeRequest = object(
     size: quantity('Size of the volume, e.g. 100Gi.'),
     tags: Type.Optional(tags('Tags the storage pool must carry (all of them).')),
     scope: Type.Optional(
-      enumOf(['Host', 'Cluster', 'Zone'] as const, 'Only pools of this scope; absent means any scope.'),
+      enumOf(
+        ['Host', 'Cluster', 'Zone'] as const,
+        'Only pools of this scope; absent means any scope.',
+      ),
     ),
   },
   { description: 'A volume every node of the request gets.' },
@@ -38,7 +41,10 @@ export const Placement = object(
     hostPool: Type.Optional(name('Only hosts of this HostPool.')),
     storagePool: Type.Optional(name('Put every volume on this StoragePool.')),
   },
-  { description: 'Where the nodes must go (CloudStack DeploymentPlan); absent fields mean no preference.' },
+  {
+    description:
+      'Where the nodes must go (CloudStack DeploymentPlan); absent fields mean no preference.',
+  },
 );
 
 export const Avoid = object(
@@ -47,11 +53,21 @@ export const Avoid = object(
     pods: Type.Optional(nameList('Pods to avoid, and everything in them.')),
     hostPools: Type.Optional(nameList('HostPools to avoid, and all their hosts.')),
     hosts: Type.Optional(
-      nameList('Hosts to avoid, as <hostPool>/<host>.', LIMITS.avoid, HOST_REF_PATTERN, LIMITS.subdomain + 64),
+      nameList(
+        'Hosts to avoid, as <hostPool>/<host>.',
+        LIMITS.avoid,
+        HOST_REF_PATTERN,
+        LIMITS.subdomain + 64,
+      ),
     ),
-    storagePools: Type.Optional(nameList('StoragePools to avoid.', LIMITS.avoid, DNS_LABEL_PATTERN)),
+    storagePools: Type.Optional(
+      nameList('StoragePools to avoid.', LIMITS.avoid, DNS_LABEL_PATTERN),
+    ),
   },
-  { description: "Where the nodes must not go (CloudStack ExcludeList); avoiding a zone avoids what is in it." },
+  {
+    description:
+      'Where the nodes must not go (CloudStack ExcludeList); avoiding a zone avoids what is in it.',
+  },
 );
 
 export const ResourceRequestSpec = withRules(
@@ -62,7 +78,11 @@ export const ResourceRequestSpec = withRules(
       ),
       count: int('Number of nodes wanted.', 1, LIMITS.count),
       minCount: Type.Optional(
-        int('Fewest nodes that are still useful (VURM minSize). Default: count, i.e. all or nothing.', 1, LIMITS.count),
+        int(
+          'Fewest nodes that are still useful (VURM minSize). Default: count, i.e. all or nothing.',
+          1,
+          LIMITS.count,
+        ),
       ),
       resources: Type.Optional(resourceMap('Resources per node, e.g. {cpu: "4", memory: 16Gi}.')),
       tags: Type.Optional(tags('Host tags every node needs (all of them).')),
@@ -76,7 +96,9 @@ export const ResourceRequestSpec = withRules(
       ),
       placement: Type.Optional(Placement),
       avoid: Type.Optional(Avoid),
-      maxNodesPerHost: Type.Optional(int('At most this many nodes of the request on one host.', 1, LIMITS.count)),
+      maxNodesPerHost: Type.Optional(
+        int('At most this many nodes of the request on one host.', 1, LIMITS.count),
+      ),
     },
     { description: 'What is asked for. Immutable: delete and recreate to change it.' },
   ),
@@ -115,8 +137,15 @@ export const NodeStatus = object(
     host: Type.Optional(name('Host within the HostPool.')),
     address: str('Address the node is reached at.', LIMITS.address),
     port: Type.Optional(int('Port of the node.', 1, 65535)),
-    volumes: Type.Optional(Type.Array(NodeVolume, { description: 'Volumes of the node.', maxItems: LIMITS.volumes })),
-    configEntry: Type.Optional(str('The node line for a workload manager, from the provisioner template.', LIMITS.configEntry)),
+    volumes: Type.Optional(
+      Type.Array(NodeVolume, { description: 'Volumes of the node.', maxItems: LIMITS.volumes }),
+    ),
+    configEntry: Type.Optional(
+      str(
+        'The node line for a workload manager, from the provisioner template.',
+        LIMITS.configEntry,
+      ),
+    ),
     state: Type.Optional(NodeState),
     attributes: Type.Optional(
       Type.Unsafe<Record<string, string>>({
@@ -157,7 +186,10 @@ export const ProvisionerExplanation = object(
     error: Type.Optional(str('Why it failed, if it did.', LIMITS.message)),
     reasons: Type.Optional(ReasonCounts),
     allocators: Type.Optional(
-      Type.Array(AllocatorExplanation, { description: 'Allocators tried, in order.', maxItems: 16 }),
+      Type.Array(AllocatorExplanation, {
+        description: 'Allocators tried, in order.',
+        maxItems: 16,
+      }),
     ),
   },
   { description: 'What one provisioner of the stack did.' },
@@ -178,7 +210,10 @@ export const Explanation = object(
       LIMITS.message,
     ),
     provisioners: Type.Optional(
-      Type.Array(ProvisionerExplanation, { description: 'Provisioners tried, in order.', maxItems: 16 }),
+      Type.Array(ProvisionerExplanation, {
+        description: 'Provisioners tried, in order.',
+        maxItems: 16,
+      }),
     ),
     hosts: Type.Optional(
       Type.Array(HostReason, { description: 'Hosts not used and why (capped).', maxItems: 50 }),
@@ -196,7 +231,9 @@ export const ResourceRequestStatus = object(
   {
     observedGeneration: Type.Optional(ObservedGeneration),
     phase: Type.Optional(RequestPhase),
-    ready: Type.Optional(str('Running nodes over the requested count, e.g. 3/4 (for display).', 32)),
+    ready: Type.Optional(
+      str('Running nodes over the requested count, e.g. 3/4 (for display).', 32),
+    ),
     readyNodes: Type.Optional(int('Nodes running.', 0, LIMITS.count)),
     conditions: Type.Optional(Conditions),
     nodes: Type.Optional(
@@ -220,7 +257,10 @@ export const ResourceRequest = object(
     spec: ResourceRequestSpec,
     status: Type.Optional(ResourceRequestStatus),
   },
-  { description: 'A request for nodes on hosts and storage pools, served by a profile of provisioners and allocators.' },
+  {
+    description:
+      'A request for nodes on hosts and storage pools, served by a profile of provisioners and allocators.',
+  },
 );
 
 export type ResourceRequest = Static<typeof ResourceRequest>;

@@ -1,7 +1,19 @@
 // StoragePool: capacity for volumes, reachable from one host, one HostPool or a whole zone.
 import { Type, type Static } from '@sinclair/typebox';
 import { Conditions, ObjectMeta, ObservedGeneration } from './common.js';
-import { LIMITS, enumOf, fraction, int, name, object, quantity, ratio, str, tags, withRules } from './kit.js';
+import {
+  LIMITS,
+  enumOf,
+  fraction,
+  int,
+  name,
+  object,
+  quantity,
+  ratio,
+  str,
+  tags,
+  withRules,
+} from './kit.js';
 import { PoolState } from './hostpool.js';
 
 export const StorageScope = enumOf(
@@ -14,26 +26,53 @@ export const StoragePoolSpec = withRules(
     {
       scope: StorageScope,
       host: Type.Optional(
-        str('The host whose local disk this is, as <hostPool>/<host>. Required for scope Host.', LIMITS.subdomain + 64, {
-          pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
-        }),
+        str(
+          'The host whose local disk this is, as <hostPool>/<host>. Required for scope Host.',
+          LIMITS.subdomain + 64,
+          {
+            pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+          },
+        ),
       ),
-      hostPool: Type.Optional(name('The HostPool whose hosts share this pool. Required for scope Cluster.')),
+      hostPool: Type.Optional(
+        name('The HostPool whose hosts share this pool. Required for scope Cluster.'),
+      ),
       zone: Type.Optional(name('The zone whose hosts share this pool. Required for scope Zone.')),
       capacity: quantity('Size of the pool, e.g. 10Ti.'),
-      tags: Type.Optional(tags('Tags of the pool; a volume needing tags goes only where all of them are.')),
-      overprovisioning: Type.Optional(ratio('Factor by which the capacity may be overcommitted, > 0. Default 1.')),
+      tags: Type.Optional(
+        tags('Tags of the pool; a volume needing tags goes only where all of them are.'),
+      ),
+      overprovisioning: Type.Optional(
+        ratio('Factor by which the capacity may be overcommitted, > 0. Default 1.'),
+      ),
       disableThreshold: Type.Optional(
-        fraction('Allocated share, in (0, 1], past which no volume is placed (CloudStack pool.storage.allocated.capacity.disablethreshold).'),
+        fraction(
+          'Allocated share, in (0, 1], past which no volume is placed (CloudStack pool.storage.allocated.capacity.disablethreshold).',
+        ),
       ),
       state: Type.Optional(PoolState),
     },
     { description: 'The storage pool: its reach, size and policy.' },
   ),
   [
-    { rule: "self.scope != 'Host' || has(self.host)", message: 'host is required when scope is Host', fieldPath: '.host', reason: 'FieldValueRequired' },
-    { rule: "self.scope != 'Cluster' || has(self.hostPool)", message: 'hostPool is required when scope is Cluster', fieldPath: '.hostPool', reason: 'FieldValueRequired' },
-    { rule: "self.scope != 'Zone' || has(self.zone)", message: 'zone is required when scope is Zone', fieldPath: '.zone', reason: 'FieldValueRequired' },
+    {
+      rule: "self.scope != 'Host' || has(self.host)",
+      message: 'host is required when scope is Host',
+      fieldPath: '.host',
+      reason: 'FieldValueRequired',
+    },
+    {
+      rule: "self.scope != 'Cluster' || has(self.hostPool)",
+      message: 'hostPool is required when scope is Cluster',
+      fieldPath: '.hostPool',
+      reason: 'FieldValueRequired',
+    },
+    {
+      rule: "self.scope != 'Zone' || has(self.zone)",
+      message: 'zone is required when scope is Zone',
+      fieldPath: '.zone',
+      reason: 'FieldValueRequired',
+    },
   ],
 );
 

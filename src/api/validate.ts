@@ -13,6 +13,8 @@ export interface ValidationIssue {
   /** Field path as the API server prints it: `spec.hosts[1].name`. */
   path: string;
   message: string;
+  /** The same path as keys and indexes, to find the field in a YAML document. */
+  segments: Array<string | number>;
 }
 
 export class ValidationError extends Error {
@@ -52,7 +54,13 @@ function keywordCheck(check: (data: unknown) => Partial<ErrorObject>[]): DataVal
 }
 
 function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, discriminator: true });
+  const ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictTypes: false,
+    discriminator: true,
+  });
   ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
   ajv.addKeyword({ keyword: 'x-kubernetes-int-or-string' });
   ajv.addKeyword({ keyword: 'x-kubernetes-preserve-unknown-fields' });
@@ -65,7 +73,15 @@ function createAjv(): Ajv {
         const items = data as unknown[];
         if (listType !== 'set') return [];
         const dup = duplicateIndex(items, (v) => JSON.stringify(v));
-        return dup < 0 ? [] : [{ keyword: 'x-kubernetes-list-type', message: `Duplicate value: ${JSON.stringify(items[dup])}`, params: { index: dup } }];
+        return dup < 0
+          ? []
+          : [
+              {
+                keyword: 'x-kubernetes-list-type',
+                message: `Duplicate value: ${JSON.stringify(items[dup])}`,
+                params: { index: dup },
+              },
+            ];
       }),
   });
   ajv.addKeyword({
@@ -75,10 +91,18 @@ function createAjv(): Ajv {
     compile: (keys: string[]) =>
       keywordCheck((data) => {
         const items = data as Record<string, unknown>[];
-        const dup = duplicateIndex(items, (v) => JSON.stringify(keys.map((k) => (v as Record<string, unknown> | undefined)?.[k])));
+        const dup = duplicateIndex(items, (v) =>
+          JSON.stringify(keys.map((k) => (v as Record<string, unknown> | undefined)?.[k])),
+        );
         if (dup < 0) return [];
         const value = keys.map((k) => `${k}=${JSON.stringify(items[dup]?.[k])}`).join(',');
-        return [{ keyword: 'x-kubernetes-list-map-keys', message: `Duplicate value: ${value}`, params: { index: dup } }];
+        return [
+          {
+            keyword: 'x-kubernetes-list-map-keys',
+            message: `Duplicate value: ${value}`,
+            params: { index: dup },
+          },
+        ];
       }),
   });
   ajv.addKeyword({
@@ -88,7 +112,9 @@ function createAjv(): Ajv {
       keywordCheck((data) =>
         evaluateRules(rules, parentSchema as Schema, data).map((f) => ({
           keyword: 'x-kubernetes-validations',
-          message: f.evaluationError ? `rule "${f.rule.rule}" could not be evaluated: ${f.evaluationError}` : f.rule.message,
+          message: f.evaluationError
+            ? `rule "${f.rule.rule}" could not be evaluated: ${f.evaluationError}`
+            : f.rule.message,
           params: { fieldPath: f.rule.fieldPath ?? '', rule: f.rule.rule },
         })),
       ),
@@ -98,27 +124,42 @@ function createAjv(): Ajv {
 
 const ajv = createAjv();
 
-/** `/spec/hosts/1/name` → `spec.hosts[1].name`; `.minCount` (CEL fieldPath) is appended. */
-export function fieldPath(instancePath: string, extra = ''): string {
-  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+/** Segments of an ajv instancePath (`/spec/hosts/1`) plus a relative CEL fieldPath (`.minCount`). */
+function segmentsOf(instancePath: string, extra = ''): Array<string | number> {
+  const decode = (p: string) => p.replace(/~1/g, '/').replace(/~0/g, '~');
+  const segments: Array<string | number> = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : decode(p)));
+  for (const m of extra.matchAll(/\.([^.[\]]+)|\[(\d+)\]/g))
+    segments.push(m[2] !== undefined ? Number(m[2]) : (m[1] as string));
+  return segments;
+}
+
+/** `['spec', 'hosts', 1, 'name']` → `spec.hosts[1].name`, as the API server prints paths. */
+export function renderPath(segments: Array<string | number>): string {
   let out = '';
-  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
-  if (extra) out += extra.startsWith('.') || extra.startsWith('[') ? (out ? extra : extra.slice(1)) : `.${extra}`;
+  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out ? `.${s}` : s;
   return out;
+}
+
+function at(instancePath: string, extra: string, message: string): ValidationIssue {
+  const segments = segmentsOf(instancePath, extra);
+  return { path: renderPath(segments), message, segments };
 }
 
 function issueOf(e: ErrorObject): ValidationIssue {
   const params = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'additionalProperties':
-      return { path: fieldPath(e.instancePath, String(params.additionalProperty)), message: 'unknown field' };
+      return at(e.instancePath, `.${String(params.additionalProperty)}`, 'unknown field');
     case 'required':
-      return { path: fieldPath(e.instancePath, String(params.missingProperty)), message: 'Required value' };
+      return at(e.instancePath, `.${String(params.missingProperty)}`, 'Required value');
     case 'x-kubernetes-validations':
-      return { path: fieldPath(e.instancePath, String(params.fieldPath ?? '')), message: e.message ?? 'invalid' };
+      return at(e.instancePath, String(params.fieldPath ?? ''), e.message ?? 'invalid');
     case 'x-kubernetes-list-type':
     case 'x-kubernetes-list-map-keys':
-      return { path: `${fieldPath(e.instancePath)}[${String(params.index)}]`, message: e.message ?? 'duplicate' };
+      return at(e.instancePath, `[${String(params.index)}]`, e.message ?? 'duplicate');
     case 'discriminator': {
       const tag = String(params.tag);
       const value = params.tagValue;
@@ -126,35 +167,47 @@ function issueOf(e: ErrorObject): ValidationIssue {
         params.error === 'mapping'
           ? `unknown type ${JSON.stringify(value)}; expected one of ${discriminatorValues(e.parentSchema, tag).join(', ')}`
           : `must have a string ${tag}`;
-      return { path: fieldPath(e.instancePath, tag), message };
+      return at(e.instancePath, `.${tag}`, message);
     }
     case 'anyOf':
-      return { path: fieldPath(e.instancePath), message: 'must be an integer or a string (a quantity such as 4, 500m or 16Gi)' };
+      return at(
+        e.instancePath,
+        '',
+        'must be an integer or a string (a quantity such as 4, 500m or 16Gi)',
+      );
     case 'pattern':
-      return {
-        path: fieldPath(e.instancePath),
-        message:
-          params.pattern === QUANTITY_PATTERN
-            ? `invalid quantity ${JSON.stringify(e.data)}: must be a non-negative Kubernetes quantity such as 4, 500m or 16Gi`
-            : `invalid value ${JSON.stringify(e.data)}: must match ${String(params.pattern)}`,
-      };
+      return at(
+        e.instancePath,
+        '',
+        params.pattern === QUANTITY_PATTERN
+          ? `invalid quantity ${JSON.stringify(e.data)}: must be a non-negative Kubernetes quantity such as 4, 500m or 16Gi`
+          : `invalid value ${JSON.stringify(e.data)}: must match ${String(params.pattern)}`,
+      );
     case 'propertyNames':
-      return { path: fieldPath(e.instancePath, String(params.propertyName)), message: 'invalid key: must be a qualified resource name' };
+      return at(
+        e.instancePath,
+        `.${String(params.propertyName)}`,
+        'invalid key: must be a qualified resource name',
+      );
     default:
-      return { path: fieldPath(e.instancePath), message: e.message ?? e.keyword };
+      return at(e.instancePath, '', e.message ?? e.keyword);
   }
 }
 
 function discriminatorValues(schema: AnySchemaObject | undefined, tag: string): string[] {
   const branches = (schema?.oneOf ?? []) as AnySchemaObject[];
-  return branches.flatMap((b) => ((b.properties as Record<string, AnySchemaObject>)?.[tag]?.enum ?? []) as string[]);
+  return branches.flatMap(
+    (b) => ((b.properties as Record<string, AnySchemaObject>)?.[tag]?.enum ?? []) as string[],
+  );
 }
 
 /** ajv reports a failed anyOf's branches too; the anyOf's own line says it better. */
 function toIssues(errors: ErrorObject[]): ValidationIssue[] {
   const anyOf = errors.filter((e) => e.keyword === 'anyOf');
   const isBranch = (e: ErrorObject) =>
-    anyOf.some((a) => a.instancePath === e.instancePath && e.schemaPath.startsWith(`${a.schemaPath}/`));
+    anyOf.some(
+      (a) => a.instancePath === e.instancePath && e.schemaPath.startsWith(`${a.schemaPath}/`),
+    );
   const seen = new Set<string>();
   const issues: ValidationIssue[] = [];
   for (const e of errors) {
@@ -174,7 +227,9 @@ function run(validate: ValidateFunction, value: unknown): ValidationIssue[] {
   return validate(value) ? [] : toIssues(validate.errors ?? []);
 }
 
-const kindValidators = new Map<string, ValidateFunction>(KINDS.map((k) => [k.kind, ajv.compile(k.schema)]));
+const kindValidators = new Map<string, ValidateFunction>(
+  KINDS.map((k) => [k.kind, ajv.compile(k.schema)]),
+);
 const configValidator = ajv.compile(OperatorConfig);
 
 export const KNOWN_KINDS = [...KINDS.map((k) => k.kind), 'OperatorConfig'] as const;
@@ -182,15 +237,24 @@ export const KNOWN_KINDS = [...KINDS.map((k) => k.kind), 'OperatorConfig'] as co
 /** Validates any Berth document (the three kinds or an OperatorConfig), dispatching on kind. */
 export function validateDocument(doc: unknown): ValidationIssue[] {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    return [{ path: '', message: 'must be a YAML/JSON object' }];
+    return [{ path: '', message: 'must be a YAML/JSON object', segments: [] }];
   }
   const { apiVersion, kind } = doc as Record<string, unknown>;
   if (apiVersion !== API_VERSION) {
-    return [{ path: 'apiVersion', message: `must be ${API_VERSION}, got ${JSON.stringify(apiVersion)}` }];
+    return [
+      {
+        path: 'apiVersion',
+        message: `must be ${API_VERSION}, got ${JSON.stringify(apiVersion)}`,
+        segments: ['apiVersion'],
+      },
+    ];
   }
   if (kind === 'OperatorConfig') return run(configValidator, doc);
   const validator = typeof kind === 'string' ? kindValidators.get(kind) : undefined;
-  if (!validator) return [{ path: 'kind', message: `unknown kind ${JSON.stringify(kind)}; expected one of ${KNOWN_KINDS.join(', ')}` }];
+  if (!validator) {
+    const message = `unknown kind ${JSON.stringify(kind)}; expected one of ${KNOWN_KINDS.join(', ')}`;
+    return [{ path: 'kind', message, segments: ['kind'] }];
+  }
   return run(validator, doc);
 }
 

@@ -11,7 +11,8 @@ type Node = Record<string, unknown>;
 /** Every schema node reachable through properties/items/additionalProperties, with its path. */
 function* walk(node: Node, path: string): Generator<[string, Node]> {
   yield [path, node];
-  for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, Node>)) yield* walk(v, `${path}.${k}`);
+  for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, Node>))
+    yield* walk(v, `${path}.${k}`);
   if (node.items && typeof node.items === 'object') yield* walk(node.items as Node, `${path}[]`);
   if (node.additionalProperties && typeof node.additionalProperties === 'object')
     yield* walk(node.additionalProperties as Node, `${path}{}`);
@@ -20,7 +21,10 @@ function* walk(node: Node, path: string): Generator<[string, Node]> {
 describe('CRDs', () => {
   it('the committed files are what src/api generates', () => {
     for (const [path, content] of generatedFiles()) {
-      expect(readFileSync(join(repoRoot, path), 'utf8'), `${path} is stale: run make generate`).to.equal(content);
+      expect(
+        readFileSync(join(repoRoot, path), 'utf8'),
+        `${path} is stale: run make generate`,
+      ).to.equal(content);
     }
   });
 
@@ -48,9 +52,14 @@ describe('CRDs', () => {
 
       it('bounds every string, list and map so CEL cost estimates are finite', () => {
         const unbounded = [...walk(spec, 'spec')]
-          .filter(([, n]) => (n.type === 'string' && n.maxLength === undefined && !n.enum) ||
-            (n.type === 'array' && n.maxItems === undefined) ||
-            (n.type === 'object' && n.additionalProperties !== undefined && n.maxProperties === undefined))
+          .filter(
+            ([, n]) =>
+              (n.type === 'string' && n.maxLength === undefined && !n.enum) ||
+              (n.type === 'array' && n.maxItems === undefined) ||
+              (n.type === 'object' &&
+                n.additionalProperties !== undefined &&
+                n.maxProperties === undefined),
+          )
           .map(([p]) => p);
         expect(unbounded).to.deep.equal([]);
       });

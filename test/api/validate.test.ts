@@ -4,7 +4,13 @@ import { validateDocument, formatIssue } from '../../src/api/index.js';
 import { evaluateRules } from '../../src/api/cel.js';
 import { ResourceRequestSpec } from '../../src/api/resourcerequest.js';
 import { QUANTITY_PATTERN, type CelRule } from '../../src/api/kit.js';
-import { invalidCases, loadDocuments, namesField, repoRoot, yamlFiles } from '../support/fixtures.js';
+import {
+  invalidCases,
+  loadDocuments,
+  namesField,
+  repoRoot,
+  yamlFiles,
+} from '../support/fixtures.js';
 
 describe('api validation', () => {
   describe('examples/', () => {
@@ -16,9 +22,14 @@ describe('api validation', () => {
       expect(of('HostPool')).to.have.length(3);
       expect(hosts).to.have.length(12);
       expect(of('StoragePool')).to.have.length(4);
-      expect(new Set(of('StoragePool').map((p) => (p.spec as { scope: string }).scope))).to.have.keys('Host', 'Cluster', 'Zone');
+      expect(
+        new Set(of('StoragePool').map((p) => (p.spec as { scope: string }).scope)),
+      ).to.have.keys('Host', 'Cluster', 'Zone');
       expect(of('ResourceRequest')).to.have.length(6);
-      expect(new Set(of('ResourceRequest').map((r) => (r.metadata as { namespace: string }).namespace)).size).to.equal(2);
+      expect(
+        new Set(of('ResourceRequest').map((r) => (r.metadata as { namespace: string }).namespace))
+          .size,
+      ).to.equal(2);
       expect(of('OperatorConfig')).to.have.length(1);
     });
     for (const file of files) {
@@ -34,13 +45,14 @@ describe('api validation', () => {
   for (const folder of ['invalid', 'invalid-config'] as const) {
     describe(`test/fixtures/${folder}`, () => {
       const cases = invalidCases(folder);
-      it('is a real corpus', () => expect(cases.length).to.be.greaterThan(folder === 'invalid' ? 30 : 10));
+      it('is a real corpus', () =>
+        expect(cases.length).to.be.greaterThan(folder === 'invalid' ? 30 : 10));
       for (const c of cases) {
         it(`${c.file} is rejected naming ${c.expect}`, () => {
           const issues = validateDocument(c.doc);
-          expect(issues, 'no error at all').to.not.be.empty;
+          expect(issues, 'no error at all').to.have.length.greaterThan(0);
           const named = issues.filter((i) => namesField(i.path, c.expect));
-          expect(named, `errors were: ${issues.map(formatIssue).join('; ')}`).to.not.be.empty;
+          expect(named, `errors were: ${issues.map(formatIssue).join('; ')}`).to.have.length.greaterThan(0);
         });
       }
     });
@@ -54,27 +66,48 @@ describe('api validation', () => {
       spec,
     });
     const table: Array<[string, unknown, string]> = [
-      ['minCount above count', { count: 2, minCount: 3 }, 'spec.minCount: minCount must not exceed count'],
+      [
+        'minCount above count',
+        { count: 2, minCount: 3 },
+        'spec.minCount: minCount must not exceed count',
+      ],
       ['unknown field', { count: 1, extra: 1 }, 'spec.extra: unknown field'],
       ['missing count', {}, 'spec.count: Required value'],
-      ['negative quantity', { count: 1, resources: { cpu: '-1' } }, 'spec.resources.cpu: invalid quantity "-1"'],
-      ['non-quantity type', { count: 1, resources: { cpu: [] } }, 'spec.resources.cpu: must be an integer or a string'],
+      [
+        'negative quantity',
+        { count: 1, resources: { cpu: '-1' } },
+        'spec.resources.cpu: invalid quantity "-1"',
+      ],
+      [
+        'non-quantity type',
+        { count: 1, resources: { cpu: [] } },
+        'spec.resources.cpu: must be an integer or a string',
+      ],
     ];
     for (const [name, spec, message] of table) {
       it(name, () => {
         const lines = validateDocument(rr(spec)).map(formatIssue);
-        expect(lines.some((l) => l.startsWith(message)), lines.join('\n')).to.equal(true);
+        expect(
+          lines.some((l) => l.startsWith(message)),
+          lines.join('\n'),
+        ).to.equal(true);
       });
     }
     it('rejects an unknown kind and apiVersion, naming them', () => {
-      expect(validateDocument({ apiVersion: 'berth.dev/v1alpha1', kind: 'Nope' })[0]?.path).to.equal('kind');
-      expect(validateDocument({ apiVersion: 'v1', kind: 'HostPool' })[0]?.path).to.equal('apiVersion');
+      expect(
+        validateDocument({ apiVersion: 'berth.dev/v1alpha1', kind: 'Nope' })[0]?.path,
+      ).to.equal('kind');
+      expect(validateDocument({ apiVersion: 'v1', kind: 'HostPool' })[0]?.path).to.equal(
+        'apiVersion',
+      );
       expect(validateDocument('text')[0]?.message).to.match(/object/);
     });
   });
 
   describe('CEL rules', () => {
-    const rules = (ResourceRequestSpec as unknown as { 'x-kubernetes-validations': CelRule[] })['x-kubernetes-validations'];
+    const rules = (ResourceRequestSpec as unknown as { 'x-kubernetes-validations': CelRule[] })[
+      'x-kubernetes-validations'
+    ];
     const spec = ResourceRequestSpec as unknown as Record<string, unknown>;
     it('makes the spec immutable on update, not on create', () => {
       expect(evaluateRules(rules, spec, { count: 2 })).to.deep.equal([]);

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// The `berth` command. Each subcommand is a small module; this file only dispatches.
+import { parseArgs } from 'node:util';
+import { validateFiles } from './validate.js';
+
+const USAGE = `Usage: berth <command> [flags]
+
+Commands:
+  validate -f PATH...   validate Berth resources and OperatorConfig files (folders are walked)
+
+Run 'berth <command> --help' for the flags of a command.`;
+
+function validateCommand(args: string[]): number {
+  const { values } = parseArgs({
+    args,
+    options: {
+      filename: { type: 'string', short: 'f', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !values.filename?.length) {
+    console.log(
+      'Usage: berth validate -f PATH [-f PATH...]\nExit code 1 when any document is invalid.',
+    );
+    return values.help ? 0 : 2;
+  }
+  const report = validateFiles(values.filename);
+  for (const line of report.errors) console.error(line);
+  const verdict = report.errors.length === 0 ? 'valid' : `${report.errors.length} error(s)`;
+  console.log(
+    `${report.validated} Berth document(s) checked, ${report.skipped} other(s) skipped: ${verdict}`,
+  );
+  return report.errors.length === 0 ? 0 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'validate':
+      return validateCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`berth: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`berth: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);

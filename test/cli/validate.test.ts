@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../support/fixtures.js';
+
+const berth = (...args: string[]) =>
+  spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+
+describe('berth validate', () => {
+  it('accepts examples/ and skips the non-Berth manifests in it', () => {
+    const r = berth('validate', '-f', 'examples/');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/14 Berth document\(s\) checked, 2 other\(s\) skipped: valid/);
+  });
+
+  it('names file, line and field, and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-validate-'));
+    try {
+      const file = join(dir, 'bad.yaml');
+      writeFileSync(
+        file,
+        [
+          'apiVersion: berth.dev/v1alpha1',
+          'kind: ResourceRequest',
+          'metadata: { name: ok, namespace: ns }',
+          'spec: { count: 1 }',
+          '---',
+          'apiVersion: berth.dev/v1alpha1',
+          'kind: ResourceRequest',
+          'metadata:',
+          '  name: bad',
+          '  namespace: ns',
+          'spec:',
+          '  count: 2',
+          '  minCount: 3',
+          '  resources:',
+          '    cpu: lots',
+          '',
+        ].join('\n'),
+      );
+      const r = berth('validate', '-f', file);
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.include(
+        `${file}:13: ResourceRequest/bad: spec.minCount: minCount must not exceed count`,
+      );
+      expect(r.stderr).to.include(
+        `${file}:15: ResourceRequest/bad: spec.resources.cpu: invalid quantity "lots"`,
+      );
+      expect(r.stderr).to.not.include('ResourceRequest/ok');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-validate-'));
+    try {
+      const file = join(dir, 'broken.yaml');
+      writeFileSync(file, 'apiVersion: berth.dev/v1alpha1\nkind: HostPool\nspec: { zone: [\n');
+      const r = berth('validate', '-f', file);
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.match(new RegExp(`${file}:\\d+: `));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails every file of the invalid corpus', () => {
+    const r = berth(
+      'validate',
+      '-f',
+      'test/fixtures/invalid',
+      '-f',
+      'test/fixtures/invalid-config',
+    );
+    expect(r.status).to.equal(1);
+    expect(r.stdout).to.match(/50 Berth document\(s\) checked/);
+  });
+
+  it('prints usage and exits 2 without files', () => {
+    expect(berth('validate').status).to.equal(2);
+    expect(berth('frobnicate').status).to.equal(2);
+  });
+});
