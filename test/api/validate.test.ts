@@ -52,7 +52,10 @@ describe('api validation', () => {
           const issues = validateDocument(c.doc);
           expect(issues, 'no error at all').to.have.length.greaterThan(0);
           const named = issues.filter((i) => namesField(i.path, c.expect));
-          expect(named, `errors were: ${issues.map(formatIssue).join('; ')}`).to.have.length.greaterThan(0);
+          expect(
+            named,
+            `errors were: ${issues.map(formatIssue).join('; ')}`,
+          ).to.have.length.greaterThan(0);
         });
       }
     });
