@@ -1,0 +1,40 @@
+// Explanation entries and one-line summaries in the kube-scheduler style
+// ("0/12 hosts fit: 7 Insufficient memory, 3 MissingTags"), for `status.explanation`.
+
+/** The reason code of a provisioner that is cooling down or failing (DESIGN.md, reason codes). */
+export const PROVISIONER_UNAVAILABLE = 'ProvisionerUnavailable';
+
+/** Lines in status are bounded (LIMITS.message in src/api). */
+export const MAX_SUMMARY = 1024;
+
+export interface ProvisionerExplanation {
+  provisioner: string;
+  type: string;
+  asked: number;
+  got: number;
+  error?: string;
+  reasons?: Record<string, number>;
+  summary?: string;
+  details?: Array<{ name: string; reason: string }>;
+}
+
+/** `3 MaxNodes, 2 Insufficient memory`: most frequent first, then by name, for a stable line. */
+export function formatReasons(reasons: Record<string, number>): string {
+  return Object.entries(reasons)
+    .filter(([, n]) => n > 0)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([reason, n]) => `${n} ${reason}`)
+    .join(', ');
+}
+
+export function formatEntry(e: ProvisionerExplanation): string {
+  const head = `${e.provisioner} ${e.got}/${e.asked}`;
+  if (e.error) return `${head} (${e.error})`;
+  const why = e.summary ?? (e.reasons ? formatReasons(e.reasons) : '');
+  return why ? `${head} (${why})` : head;
+}
+
+export function capLine(line: string, max = MAX_SUMMARY): string {
+  const one = line.replace(/\s+/g, ' ').trim();
+  return one.length <= max ? one : `${one.slice(0, max - 1)}…`;
+}

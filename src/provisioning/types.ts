@@ -1,0 +1,159 @@
+// The provisioner contract (DESIGN.md, "Provisioner" and "Stack"). Every provisioner, built-in or
+// external, is seen by the stack through these types only, so the stack, the controller and the
+// simulator never care where a node comes from.
+
+/** A resource amount as written in a spec: a Kubernetes quantity string or a plain integer. */
+export type Quantity = string | number;
+
+/** Life of a node as written to `status.nodes[].state`. */
+export type NodeState = 'Provisioned' | 'Running' | 'Releasing' | 'Released' | 'Failed';
+export const NODE_STATES: readonly NodeState[] = [
+  'Provisioned',
+  'Running',
+  'Releasing',
+  'Released',
+  'Failed',
+];
+
+export interface VolumeRecord {
+  name: string;
+  storagePool: string;
+  size: Quantity;
+}
+
+/**
+ * One entry of a ResourceRequest's `status.nodes`: the ledger of an allocation. Everything a
+ * provisioner needs to release a node after an operator restart must be derivable from this record
+ * plus the request's identity.
+ */
+export interface NodeRecord {
+  name: string;
+  provisioner: string;
+  hostPool?: string;
+  host?: string;
+  address: string;
+  port?: number;
+  volumes?: VolumeRecord[];
+  configEntry: string;
+  state: NodeState;
+}
+
+export interface VolumeSpec {
+  name: string;
+  size: Quantity;
+  tags?: string[];
+  scope?: string;
+}
+
+/** The parts of a ResourceRequest the provisioning layer reads. Other fields pass through. */
+export interface RequestSpec {
+  count: number;
+  minCount?: number;
+  profile?: string;
+  resources?: Record<string, Quantity>;
+  tags?: string[];
+  volumes?: VolumeSpec[];
+  [field: string]: unknown;
+}
+
+export interface RequestIdentity {
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
+export interface RequestRef {
+  metadata: RequestIdentity;
+  spec: RequestSpec;
+}
+
+/** Why a provisioner returned fewer nodes than asked: reason code → how many nodes it cost. */
+export interface ProvisionerReport {
+  reasons?: Record<string, number>;
+  /** One line, e.g. the allocator's "0/12 hosts fit: 7 Insufficient memory, …". */
+  summary?: string;
+  /** Capped list of candidate → reason, for `status.explanation`. */
+  details?: Array<{ name: string; reason: string }>;
+}
+
+export interface ProvisionContext {
+  readonly request: RequestRef;
+  /**
+   * The names the new nodes must carry, in order; `names.length` is the count asked. The stack
+   * owns naming (`<request>-<index>`) so that names stay stable and unique across provisioners.
+   */
+  readonly names: readonly string[];
+  readonly signal: AbortSignal;
+  /** Explains a shortfall; the last report wins. */
+  report(report: ProvisionerReport): void;
+}
+
+export interface ProvisionedNode {
+  readonly name: string;
+  readonly provisioner: string;
+  readonly address: string;
+  readonly port?: number;
+  readonly hostPool?: string;
+  readonly host?: string;
+  readonly volumes?: readonly VolumeRecord[];
+  /** Free-form facts from the provisioner (e.g. a webhook's `attributes`); not persisted. */
+  readonly attributes?: Readonly<Record<string, string>>;
+  readonly state: NodeState;
+  /** The line a workload manager needs to use this node (VURM's slurm.conf entry). */
+  configEntry(): string;
+  /** Starts the node. Idempotent. */
+  spawn(signal?: AbortSignal): Promise<void>;
+  /** Gives the capacity back. Idempotent: a second call after success does nothing. */
+  release(signal?: AbortSignal): Promise<void>;
+  toRecord(): NodeRecord;
+}
+
+export interface Availability {
+  available: boolean;
+  /** Why not, e.g. "cooling down after 3 consecutive failures until 2026-01-01T00:00:00Z". */
+  reason?: string;
+}
+
+export interface Provisioner {
+  readonly name: string;
+  readonly type: string;
+  /**
+   * Returns up to `count` nodes named from `ctx.names`, each holding its capacity but not started.
+   * Fewer (even none) is a normal answer when capacity runs out; say why through `ctx.report`.
+   */
+  getNodes(count: number, ctx: ProvisionContext): Promise<ProvisionedNode[]>;
+  /**
+   * Rebuilds a node from its ledger record (after an operator restart or a config reload) so it can
+   * be released, and marks its capacity as taken again in this instance.
+   */
+  restore(record: NodeRecord, request: RequestIdentity): ProvisionedNode;
+  /** When absent the provisioner is always available. */
+  availability?(): Availability;
+  /** Frees timers, sockets or anything else the instance holds. */
+  close?(): Promise<void>;
+}
+
+/** Milliseconds since the epoch; injectable so tests can drive cooldowns. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** The subset of a winston logger the provisioning layer uses. */
+export interface Logger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface SecretKeyRef {
+  namespace: string;
+  name: string;
+  key: string;
+}
+
+/** Reads one key of a Secret (decoded). Injected so this layer never imports the kube client. */
+export type SecretReader = (ref: SecretKeyRef) => Promise<string>;

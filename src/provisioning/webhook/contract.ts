@@ -1,0 +1,230 @@
+// The JSON contract between Berth and an external provisioner or allocator (docs/webhook-contract.md).
+// One URL per endpoint; every call is a POST whose `kind` says what is asked, as Kubernetes does
+// with AdmissionReview. Answers are checked here, never trusted.
+import type { RequestIdentity, RequestRef, VolumeSpec } from '../types.js';
+
+export const WEBHOOK_API_VERSION = 'berth.dev/v1alpha1';
+
+export interface WireRequest {
+  namespace: string;
+  name: string;
+  uid?: string;
+  count: number;
+  minCount: number;
+  resources: Record<string, string>;
+  tags: string[];
+  volumes: Array<{ name: string; size: string; tags: string[]; scope?: string }>;
+}
+
+export interface NodeRef {
+  name: string;
+  idempotencyKey: string;
+}
+
+export interface ProvisionRequest {
+  apiVersion: string;
+  kind: 'ProvisionRequest';
+  provisioner: string;
+  request: WireRequest;
+  /** Exactly the nodes wanted; the service provisions up to all of them, never others. */
+  nodes: NodeRef[];
+}
+
+export interface WireNode {
+  name: string;
+  idempotencyKey?: string;
+  address: string;
+  port?: number;
+  host?: string;
+  attributes?: Record<string, string>;
+}
+
+export interface ProvisionResponse {
+  apiVersion?: string;
+  kind?: 'ProvisionResponse';
+  nodes: WireNode[];
+  reasons?: Record<string, number>;
+  message?: string;
+}
+
+export interface SpawnRequest {
+  apiVersion: string;
+  kind: 'SpawnRequest';
+  provisioner: string;
+  request: Pick<WireRequest, 'namespace' | 'name' | 'uid'>;
+  nodes: NodeRef[];
+}
+
+export interface ReleaseRequest {
+  apiVersion: string;
+  kind: 'ReleaseRequest';
+  provisioner: string;
+  request: Pick<WireRequest, 'namespace' | 'name' | 'uid'>;
+  nodes: NodeRef[];
+}
+
+export interface FilterCandidate {
+  /** `<hostPool>/<host>`: how the answer refers to it. */
+  name: string;
+  hostPool: string;
+  host: string;
+  address?: string;
+  zone?: string;
+  pod?: string;
+  tags?: string[];
+  capacity?: Record<string, string>;
+  allocated?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+export interface FilterRequest {
+  apiVersion: string;
+  kind: 'FilterRequest';
+  allocator: string;
+  request: WireRequest;
+  candidates: FilterCandidate[];
+}
+
+export interface FilterResponse {
+  apiVersion?: string;
+  kind?: 'FilterResponse';
+  /** Names of the candidates that fit, best first; a subset of those sent. */
+  candidates: string[];
+  /** Candidate name → reason code, for the explanation. */
+  failed?: Record<string, string>;
+}
+
+/** `<request uid, or namespace/name>/<node>`: the same node of the same request, always the same key. */
+export function idempotencyKey(request: RequestIdentity, node: string): string {
+  return `${request.uid ?? `${request.namespace}/${request.name}`}/${node}`;
+}
+
+export function wireIdentity(r: RequestIdentity): Pick<WireRequest, 'namespace' | 'name' | 'uid'> {
+  return { namespace: r.namespace, name: r.name, ...(r.uid ? { uid: r.uid } : {}) };
+}
+
+export function wireRequest(request: RequestRef): WireRequest {
+  const spec = request.spec;
+  return {
+    ...wireIdentity(request.metadata),
+    count: spec.count,
+    minCount: spec.minCount ?? spec.count,
+    resources: Object.fromEntries(
+      Object.entries(spec.resources ?? {}).map(([k, v]) => [k, String(v)]),
+    ),
+    tags: [...(spec.tags ?? [])],
+    volumes: (spec.volumes ?? []).map((v: VolumeSpec) => ({
+      name: v.name,
+      size: String(v.size),
+      tags: [...(v.tags ?? [])],
+      ...(v.scope ? { scope: v.scope } : {}),
+    })),
+  };
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function stringMap(v: unknown): v is Record<string, string> {
+  return isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+function countMap(v: unknown): v is Record<string, number> {
+  return (
+    isRecord(v) &&
+    Object.values(v).every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0)
+  );
+}
+
+/**
+ * Checks a provision answer against what was asked. Also returns every node name the answer
+ * mentions, valid or not, so a rejected answer can still be released in full.
+ */
+export function checkProvisionResponse(
+  json: unknown,
+  asked: readonly string[],
+): Checked<ProvisionResponse> & { mentioned: string[] } {
+  const mentioned: string[] = [];
+  const bad = (problem: string) => ({ ok: false as const, problem, mentioned });
+  if (!isRecord(json) || !Array.isArray(json.nodes)) return bad('answer has no "nodes" array');
+  for (const n of json.nodes as unknown[]) {
+    if (isRecord(n) && typeof n.name === 'string' && n.name) mentioned.push(n.name);
+  }
+  const nodes = json.nodes as unknown[];
+  if (nodes.length > asked.length) {
+    return bad(`answer has ${nodes.length} nodes, ${asked.length} were asked`);
+  }
+  const wanted = new Set(asked);
+  const seen = new Set<string>();
+  const out: WireNode[] = [];
+  for (const [i, n] of nodes.entries()) {
+    if (!isRecord(n)) return bad(`nodes[${i}] is not an object`);
+    if (typeof n.name !== 'string' || n.name === '') return bad(`nodes[${i}] has an empty name`);
+    if (seen.has(n.name)) return bad(`node name "${n.name}" appears twice`);
+    seen.add(n.name);
+    if (!wanted.has(n.name)) return bad(`node "${n.name}" was not asked for`);
+    if (typeof n.address !== 'string' || n.address === '') {
+      return bad(`node "${n.name}" has no address`);
+    }
+    if (
+      n.port !== undefined &&
+      !(Number.isInteger(n.port) && (n.port as number) >= 1 && (n.port as number) <= 65535)
+    ) {
+      return bad(`node "${n.name}" has port ${JSON.stringify(n.port)}, not 1..65535`);
+    }
+    if (n.host !== undefined && typeof n.host !== 'string')
+      return bad(`node "${n.name}" has a non-string host`);
+    if (n.attributes !== undefined && !stringMap(n.attributes)) {
+      return bad(`node "${n.name}" has attributes that are not a string map`);
+    }
+    out.push({
+      name: n.name,
+      address: n.address,
+      ...(typeof n.port === 'number' ? { port: n.port } : {}),
+      ...(typeof n.host === 'string' && n.host ? { host: n.host } : {}),
+      ...(n.attributes !== undefined ? { attributes: n.attributes as Record<string, string> } : {}),
+    });
+  }
+  if (json.reasons !== undefined && !countMap(json.reasons)) {
+    return bad('"reasons" must map reason codes to non-negative integers');
+  }
+  return {
+    ok: true,
+    mentioned,
+    value: {
+      nodes: out,
+      ...(json.reasons !== undefined ? { reasons: json.reasons as Record<string, number> } : {}),
+      ...(typeof json.message === 'string' ? { message: json.message } : {}),
+    },
+  };
+}
+
+/** Checks a filter answer: a subset of the candidates sent, each once. */
+export function checkFilterResponse(
+  json: unknown,
+  sent: readonly string[],
+): Checked<FilterResponse> {
+  const bad = (problem: string) => ({ ok: false as const, problem });
+  if (!isRecord(json) || !Array.isArray(json.candidates))
+    return bad('answer has no "candidates" array');
+  const known = new Set(sent);
+  const seen = new Set<string>();
+  for (const c of json.candidates as unknown[]) {
+    if (typeof c !== 'string' || !c) return bad('"candidates" must hold non-empty names');
+    if (!known.has(c)) return bad(`candidate "${c}" was not sent`);
+    if (seen.has(c)) return bad(`candidate "${c}" appears twice`);
+    seen.add(c);
+  }
+  if (json.failed !== undefined && !stringMap(json.failed))
+    return bad('"failed" must map names to reasons');
+  return {
+    ok: true,
+    value: {
+      candidates: json.candidates as string[],
+      ...(json.failed !== undefined ? { failed: json.failed as Record<string, string> } : {}),
+    },
+  };
+}

@@ -1,0 +1,231 @@
+// `webhook`: an external HTTP(S) service provisions, spawns and releases nodes. Every node carries
+// an idempotency key, so a retried provision returns the nodes already made instead of making more,
+// and a release can be sent for a node Berth never saw an answer for. Whenever an answer is lost or
+// rejected, every node the service may have made is released before the error is reported.
+import {
+  ConfigError,
+  ProvisionerError,
+  ProvisionerUnavailableError,
+  describeError,
+} from '../errors.js';
+import { FieldReader } from '../fields.js';
+import { createNode } from '../node.js';
+import type { FactoryInput, ProvisionerFactory } from '../registry.js';
+import type { ConfigTemplate } from '../template.js';
+import type {
+  Availability,
+  Logger,
+  NodeRecord,
+  NodeState,
+  ProvisionContext,
+  ProvisionedNode,
+  Provisioner,
+  RequestIdentity,
+} from '../types.js';
+import { silentLogger, systemClock } from '../types.js';
+import { FailureBreaker } from './breaker.js';
+import { TRANSPORT_FIELDS, WebhookClient, readWebhookSettings } from './client.js';
+import {
+  WEBHOOK_API_VERSION,
+  checkProvisionResponse,
+  idempotencyKey,
+  wireIdentity,
+  wireRequest,
+  type NodeRef,
+  type ProvisionRequest,
+  type ReleaseRequest,
+  type SpawnRequest,
+  type WireNode,
+} from './contract.js';
+import { WebhookError } from './transport.js';
+
+export class WebhookProvisioner implements Provisioner {
+  readonly type = 'webhook';
+
+  constructor(
+    readonly name: string,
+    private readonly client: WebhookClient,
+    private readonly breaker: FailureBreaker,
+    private readonly template: ConfigTemplate,
+    private readonly logger: Logger = silentLogger,
+  ) {}
+
+  availability(): Availability {
+    return this.breaker.availability();
+  }
+
+  async getNodes(count: number, ctx: ProvisionContext): Promise<ProvisionedNode[]> {
+    const open = this.breaker.availability();
+    if (!open.available) throw new ProvisionerUnavailableError(open.reason ?? 'unavailable');
+    const identity = ctx.request.metadata;
+    const asked = ctx.names.slice(0, count);
+    if (asked.length === 0) return [];
+    const refs = asked.map((name) => ({ name, idempotencyKey: idempotencyKey(identity, name) }));
+    const body: ProvisionRequest = {
+      apiVersion: WEBHOOK_API_VERSION,
+      kind: 'ProvisionRequest',
+      provisioner: this.name,
+      request: wireRequest(ctx.request),
+      nodes: refs,
+    };
+
+    let answer: unknown;
+    try {
+      answer = await this.client.call(body, ctx.signal);
+    } catch (err) {
+      const aborted = ctx.signal.aborted;
+      if (!aborted) this.breaker.failure();
+      const delivered = !(err instanceof WebhookError) || err.maybeDelivered;
+      // The service may have made nodes whose answer never arrived: release them all by key.
+      throw await this.failWith(
+        `provision: ${describeError(err)}`,
+        delivered ? refs : [],
+        identity,
+      );
+    }
+
+    const checked = checkProvisionResponse(answer, asked);
+    if (!checked.ok) {
+      this.breaker.failure();
+      const extra = checked.mentioned
+        .filter((n) => !asked.includes(n))
+        .map((name) => ({ name, idempotencyKey: idempotencyKey(identity, name) }));
+      throw await this.failWith(
+        `provision: bad answer: ${checked.problem}`,
+        [...refs, ...extra],
+        identity,
+      );
+    }
+    this.breaker.success();
+    const { nodes, reasons, message } = checked.value;
+    if (nodes.length < asked.length) {
+      ctx.report({
+        reasons: reasons ?? { Unspecified: asked.length - nodes.length },
+        ...(message ? { summary: message } : {}),
+      });
+    }
+    return nodes.map((n) => this.node(n, identity, 'Provisioned'));
+  }
+
+  restore(record: NodeRecord, request: RequestIdentity): ProvisionedNode {
+    return this.node(
+      {
+        name: record.name,
+        address: record.address,
+        ...(record.port !== undefined ? { port: record.port } : {}),
+        ...(record.host !== undefined ? { host: record.host } : {}),
+      },
+      request,
+      record.state,
+      record.configEntry,
+    );
+  }
+
+  private node(
+    n: WireNode,
+    request: RequestIdentity,
+    state: NodeState,
+    configEntry?: string,
+  ): ProvisionedNode {
+    const ref: NodeRef = { name: n.name, idempotencyKey: idempotencyKey(request, n.name) };
+    return createNode(
+      {
+        name: n.name,
+        provisioner: this.name,
+        address: n.address,
+        state,
+        ...(n.port !== undefined ? { port: n.port } : {}),
+        ...(n.host !== undefined ? { host: n.host } : {}),
+        ...(n.attributes !== undefined ? { attributes: n.attributes } : {}),
+        ...(configEntry !== undefined ? { configEntry } : {}),
+      },
+      {
+        spawn: async (signal) => {
+          const body: SpawnRequest = {
+            apiVersion: WEBHOOK_API_VERSION,
+            kind: 'SpawnRequest',
+            provisioner: this.name,
+            request: wireIdentity(request),
+            nodes: [ref],
+          };
+          try {
+            await this.client.call(body, signal);
+          } catch (err) {
+            throw new Error(`spawn: ${describeError(err)}`);
+          }
+        },
+        release: async () => {
+          try {
+            await this.release([ref], request);
+          } catch (err) {
+            throw new Error(`release: ${describeError(err)}`);
+          }
+        },
+      },
+      this.template,
+      request,
+    );
+  }
+
+  /** Releases by key; no caller signal, so an aborted request still gives its nodes back. */
+  private async release(nodes: NodeRef[], request: RequestIdentity): Promise<void> {
+    const body: ReleaseRequest = {
+      apiVersion: WEBHOOK_API_VERSION,
+      kind: 'ReleaseRequest',
+      provisioner: this.name,
+      request: wireIdentity(request),
+      nodes,
+    };
+    await this.client.call(body);
+  }
+
+  private async failWith(
+    message: string,
+    toRelease: NodeRef[],
+    request: RequestIdentity,
+  ): Promise<ProvisionerError> {
+    if (toRelease.length === 0) return new ProvisionerError(message);
+    try {
+      await this.release(toRelease, request);
+      return new ProvisionerError(
+        `${message}; released ${toRelease.length} node(s) it may have made`,
+      );
+    } catch (err) {
+      const why = describeError(err);
+      this.logger.error('webhook compensating release failed', {
+        provisioner: this.name,
+        nodes: toRelease.map((r) => r.name),
+        error: why,
+      });
+      return new ProvisionerError(
+        `${message}; releasing the node(s) it may have made failed: ${why}`,
+        toRelease.map((r) => ({ name: r.name, error: why })),
+      );
+    }
+  }
+}
+
+export const webhookFactory: ProvisionerFactory = ({
+  entry,
+  path,
+  name,
+  template,
+  deps,
+}: FactoryInput) => {
+  const f = new FieldReader(entry, path);
+  f.only(['name', 'type', 'configTemplate', ...TRANSPORT_FIELDS]);
+  const settings = readWebhookSettings(f, deps);
+  if (f.issues.length) throw new ConfigError(f.issues);
+  const breaker = new FailureBreaker(
+    settings.failureThreshold,
+    settings.cooldownMs,
+    deps.clock ?? systemClock,
+  );
+  return new WebhookProvisioner(
+    name,
+    new WebhookClient(settings, deps),
+    breaker,
+    template,
+    deps.logger,
+  );
+};
