@@ -66,7 +66,10 @@ export class MaxOfRateLimiter<K> implements RateLimiter<K> {
   }
 }
 
-export function defaultRateLimiter<K>(clock: Clock, opts: { baseMs?: number; maxMs?: number; qps?: number; burst?: number } = {}): RateLimiter<K> {
+export function defaultRateLimiter<K>(
+  clock: Clock,
+  opts: { baseMs?: number; maxMs?: number; qps?: number; burst?: number } = {},
+): RateLimiter<K> {
   return new MaxOfRateLimiter<K>([
     new ExponentialFailureRateLimiter<K>(opts.baseMs ?? 5, opts.maxMs ?? 1000_000),
     new BucketRateLimiter<K>(opts.qps ?? 10, opts.burst ?? 100, clock),

@@ -7,7 +7,10 @@ import {
 } from '../../src/controller/ratelimiter.js';
 import { FakeClock } from '../support/fakeclock.js';
 
-const newQueue = (clock = new FakeClock()) => ({ clock, q: new WorkQueue<string>(clock, defaultRateLimiter(clock)) });
+const newQueue = (clock = new FakeClock()) => ({
+  clock,
+  q: new WorkQueue<string>(clock, defaultRateLimiter(clock)),
+});
 
 describe('WorkQueue', () => {
   it('collapses a burst of adds for one key into one item', async () => {
