@@ -125,8 +125,8 @@ export const NodeVolume = object(
 );
 
 export const NodeState = enumOf(
-  ['Allocated', 'Running', 'Failed', 'Releasing'] as const,
-  'Lifecycle of a node: Allocated (capacity held), Running (spawned), Failed, Releasing.',
+  ['Provisioned', 'Running', 'Releasing', 'Released', 'Failed'] as const,
+  'Lifecycle of a node: Provisioned (capacity held, not started), Running (spawned), Releasing, Released, Failed.',
 );
 
 export const NodeStatus = object(
