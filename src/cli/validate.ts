@@ -1,7 +1,7 @@
 // `berth validate -f PATH…`: checks Berth resources and OperatorConfigs offline with the same
 // validators the operator uses. Fit for a CI step of a GitOps repository: exit 1 on any error.
 import { formatIssue, validateDocument } from '../api/index.js';
-import { lineOf, readDocuments } from './documents.js';
+import { lineOf, readDocuments } from '../config/documents.js';
 
 export interface ValidateReport {
   errors: string[];
