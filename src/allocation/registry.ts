@@ -1,0 +1,141 @@
+// From configuration entries to allocator objects. A registry maps a `type` to a factory; the
+// built-ins are registered by `defaultRegistry()`, and the configuration layer registers more
+// (e.g. `module` allocators it has imported) or passes ready-made allocator objects straight into
+// a chain. Registries are plain instances, not a global, so tests and profiles never leak into
+// each other.
+import type { AllocatorChains, HostAllocator, StorageAllocator } from './allocator.js';
+import { InvalidSpecError, UnknownAllocatorError } from './errors.js';
+import {
+  BestFitAllocator,
+  FirstFitAllocator,
+  FirstFitLeastConsumedAllocator,
+  RandomHostAllocator,
+  UserConcentratedAllocator,
+  UserDispersingAllocator,
+} from './host-allocators.js';
+import type { AllocatorConfig, HostAllocatorType, StorageAllocatorType } from './model.js';
+import {
+  RandomStorageAllocator,
+  clusterScopeAllocator,
+  localStorageAllocator,
+  zoneWideAllocator,
+} from './storage-allocators.js';
+
+export type HostAllocatorFactory = (entry: AllocatorConfig) => HostAllocator;
+export type StorageAllocatorFactory = (entry: AllocatorConfig) => StorageAllocator;
+
+/** What a profile lists; an absent or empty list means the default chain. */
+export interface AllocatorProfile {
+  hostAllocators?: readonly (AllocatorConfig | HostAllocator)[];
+  storageAllocators?: readonly (AllocatorConfig | StorageAllocator)[];
+}
+
+export const HOST_ALLOCATOR_TYPES: readonly HostAllocatorType[] = [
+  'firstFit',
+  'firstFitLeastConsumed',
+  'bestFit',
+  'random',
+  'userDispersing',
+  'userConcentrated',
+];
+export const STORAGE_ALLOCATOR_TYPES: readonly StorageAllocatorType[] = ['localStorage', 'clusterScope', 'zoneWide', 'random'];
+
+/** CloudStack's defaults: first fit for hosts; local, then cluster, then zone-wide storage. */
+export const DEFAULT_HOST_CHAIN: readonly AllocatorConfig[] = [{ type: 'firstFit' }];
+export const DEFAULT_STORAGE_CHAIN: readonly AllocatorConfig[] = [
+  { type: 'localStorage' },
+  { type: 'clusterScope' },
+  { type: 'zoneWide' },
+];
+
+function seedOf(entry: AllocatorConfig): number {
+  const seed = entry.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
+    throw new InvalidSpecError('OperatorConfig', `allocator ${entry.name ?? entry.type}.seed`, `must be an integer, got ${String(seed)}`);
+  }
+  return seed;
+}
+
+function isAllocatorObject(x: unknown): x is { name: string; type: string } {
+  return typeof x === 'object' && x !== null && ('allocate' in x || 'allocateToPool' in x);
+}
+
+export class AllocatorRegistry {
+  private readonly hostFactories = new Map<string, HostAllocatorFactory>();
+  private readonly storageFactories = new Map<string, StorageAllocatorFactory>();
+
+  registerHost(type: string, factory: HostAllocatorFactory): this {
+    this.hostFactories.set(type, factory);
+    return this;
+  }
+
+  registerStorage(type: string, factory: StorageAllocatorFactory): this {
+    this.storageFactories.set(type, factory);
+    return this;
+  }
+
+  hostTypes(): string[] {
+    return [...this.hostFactories.keys()];
+  }
+
+  storageTypes(): string[] {
+    return [...this.storageFactories.keys()];
+  }
+
+  /** Builds one host allocator; throws UnknownAllocatorError for an unregistered type. */
+  hostAllocator(entry: AllocatorConfig): HostAllocator {
+    const f = this.hostFactories.get(entry.type);
+    if (!f) throw new UnknownAllocatorError('host', entry.type);
+    return f(entry);
+  }
+
+  storageAllocator(entry: AllocatorConfig): StorageAllocator {
+    const f = this.storageFactories.get(entry.type);
+    if (!f) throw new UnknownAllocatorError('storage', entry.type);
+    return f(entry);
+  }
+
+  /** The chains of a profile; entries may be config entries or ready allocator objects. */
+  chains(profile: AllocatorProfile = {}): AllocatorChains {
+    const host = profile.hostAllocators?.length ? profile.hostAllocators : DEFAULT_HOST_CHAIN;
+    const storage = profile.storageAllocators?.length ? profile.storageAllocators : DEFAULT_STORAGE_CHAIN;
+    return {
+      host: host.map((e) => (isAllocatorObject(e) ? (e as HostAllocator) : this.hostAllocator(e as AllocatorConfig))),
+      storage: storage.map((e) =>
+        isAllocatorObject(e) ? (e as StorageAllocator) : this.storageAllocator(e as AllocatorConfig),
+      ),
+    };
+  }
+}
+
+/** A registry holding every built-in allocator type. */
+export function defaultRegistry(): AllocatorRegistry {
+  return new AllocatorRegistry()
+    .registerHost('firstFit', (e) => new FirstFitAllocator(e.name))
+    .registerHost('firstFitLeastConsumed', (e) => new FirstFitLeastConsumedAllocator(e.name))
+    .registerHost('bestFit', (e) => new BestFitAllocator(e.name))
+    .registerHost('random', (e) => new RandomHostAllocator(seedOf(e), e.name))
+    .registerHost('userDispersing', (e) => new UserDispersingAllocator(e.name))
+    .registerHost('userConcentrated', (e) => new UserConcentratedAllocator(e.name))
+    .registerStorage('localStorage', (e) => localStorageAllocator(e.name))
+    .registerStorage('clusterScope', (e) => clusterScopeAllocator(e.name))
+    .registerStorage('zoneWide', (e) => zoneWideAllocator(e.name))
+    .registerStorage('random', (e) => new RandomStorageAllocator(seedOf(e), e.name));
+}
+
+const BUILTINS = defaultRegistry();
+
+/** Builds a built-in host allocator from a config entry. */
+export function createHostAllocator(entry: AllocatorConfig): HostAllocator {
+  return BUILTINS.hostAllocator(entry);
+}
+
+/** Builds a built-in storage allocator from a config entry. */
+export function createStorageAllocator(entry: AllocatorConfig): StorageAllocator {
+  return BUILTINS.storageAllocator(entry);
+}
+
+/** The chains of a profile using only built-ins. */
+export function createChains(profile: AllocatorProfile = {}): AllocatorChains {
+  return BUILTINS.chains(profile);
+}
