@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# Multi-stage: build with the full toolchain, run on Node 24 with production dependencies only,
+# as a non-root user, on a read-only root filesystem (nothing is written at run time).
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY test ./test
+COPY bench ./bench
+COPY examples ./examples
+RUN npx tsc -p tsconfig.json
+
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+COPY package.json ./
+COPY crds ./crds
+USER 65532:65532
+EXPOSE 8080 8081
+ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
+CMD ["run", "--config=/etc/berth/config.yaml"]
