@@ -5,12 +5,9 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY test ./test
-COPY bench ./bench
-COPY examples ./examples
-RUN npx tsc -p tsconfig.json
+RUN npx tsc -p tsconfig.build.json
 
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
