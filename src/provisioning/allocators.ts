@@ -7,7 +7,7 @@ import { ConfigError, describeError, type ConfigIssue } from './errors.js';
 import { FieldReader, type Entry } from './fields.js';
 import { ExtensionModule, resolveModulePath } from './module-loader.js';
 import type { ProvisionerDeps } from './registry.js';
-import type { RequestRef } from './types.js';
+import type { RequestRef, VolumeSpec } from './types.js';
 import { silentLogger, systemClock } from './types.js';
 import { FailureBreaker } from './webhook/breaker.js';
 import { TRANSPORT_FIELDS, WebhookClient, readWebhookSettings } from './webhook/client.js';
@@ -15,11 +15,13 @@ import {
   WEBHOOK_API_VERSION,
   checkFilterResponse,
   wireRequest,
+  wireVolume,
   type FilterCandidate,
   type FilterRequest,
+  type FilterTarget,
 } from './webhook/contract.js';
 
-export type { FilterCandidate } from './webhook/contract.js';
+export type { FilterCandidate, FilterTarget } from './webhook/contract.js';
 
 export const EXTERNAL_ALLOCATOR_TYPES = ['module', 'webhook'] as const;
 export type ExternalAllocatorType = (typeof EXTERNAL_ALLOCATOR_TYPES)[number];
@@ -30,7 +32,10 @@ export function isExternalAllocatorType(type: unknown): type is ExternalAllocato
 
 export interface FilterInput {
   request: RequestRef;
-  /** Hosts the engine considers, named `<hostPool>/<host>`. */
+  target: FilterTarget;
+  /** For `storagePools`: the volume being placed. */
+  volume?: VolumeSpec;
+  /** Candidates the engine considers: hosts named `<hostPool>/<host>`, or storage pools. */
   candidates: readonly FilterCandidate[];
 }
 
@@ -92,7 +97,7 @@ class ModuleAllocator implements ExternalAllocator {
     try {
       const impl = await this.module.get();
       try {
-        answer = await impl.filter({ request: input.request, candidates: input.candidates });
+        answer = await impl.filter({ ...input, candidates: [...input.candidates] });
       } catch (err) {
         return { ...base, error: `${this.module.label}: filter threw: ${describeError(err)}` };
       }
@@ -131,7 +136,9 @@ class WebhookAllocator implements ExternalAllocator {
       apiVersion: WEBHOOK_API_VERSION,
       kind: 'FilterRequest',
       allocator: this.name,
+      target: input.target,
       request: wireRequest(input.request),
+      ...(input.volume ? { volume: wireVolume(input.volume) } : {}),
       candidates: [...input.candidates],
     };
     let answer: unknown;

@@ -1,6 +1,8 @@
 // Explanation entries and one-line summaries in the kube-scheduler style
 // ("0/12 hosts fit: 7 Insufficient memory, 3 MissingTags"), for `status.explanation`.
 
+import type { AllocatorReport } from './types.js';
+
 /** The reason code of a provisioner that is cooling down or failing (DESIGN.md, reason codes). */
 export const PROVISIONER_UNAVAILABLE = 'ProvisionerUnavailable';
 
@@ -15,8 +17,11 @@ export interface ProvisionerExplanation {
   error?: string;
   reasons?: Record<string, number>;
   summary?: string;
-  details?: Array<{ name: string; reason: string }>;
+  allocators?: AllocatorReport[];
 }
+
+/** Hosts listed in an explanation at most (the API's cap). */
+export const MAX_HOST_REASONS = 50;
 
 /** `3 MaxNodes, 2 Insufficient memory`: most frequent first, then by name, for a stable line. */
 export function formatReasons(reasons: Record<string, number>): string {

@@ -16,6 +16,10 @@ import type {
   VolumeRecord,
 } from './types.js';
 import { silentLogger } from './types.js';
+import { checkAttributes } from './webhook/contract.js';
+
+/** status.nodes[].configEntry is capped by the API. */
+export const MAX_CONFIG_ENTRY = 1024;
 
 /** What a module's getNodes/restore returns for each node. */
 export interface ModuleNode {
@@ -55,8 +59,9 @@ export function checkModuleNode(n: unknown): string | undefined {
   const name = typeof o.name === 'string' && o.name ? `node "${o.name}"` : 'a node';
   if (typeof o.name !== 'string' || !o.name) return 'a node with an empty name';
   if (typeof o.release !== 'function') return `${name} without release()`;
-  if (o.spawn !== undefined && typeof o.spawn !== 'function')
+  if (o.spawn !== undefined && typeof o.spawn !== 'function') {
     return `${name} with a non-function spawn`;
+  }
   if (typeof o.address !== 'string' || !o.address) return `${name} without an address`;
   if (
     o.port !== undefined &&
@@ -65,8 +70,16 @@ export function checkModuleNode(n: unknown): string | undefined {
     return `${name} with port ${JSON.stringify(o.port)}, not 1..65535`;
   }
   for (const key of ['host', 'hostPool', 'configEntry'] as const) {
-    if (o[key] !== undefined && typeof o[key] !== 'string')
+    if (o[key] !== undefined && typeof o[key] !== 'string') {
       return `${name} with a non-string ${key}`;
+    }
+  }
+  if (typeof o.configEntry === 'string' && o.configEntry.length > MAX_CONFIG_ENTRY) {
+    return `${name} with a configEntry longer than ${MAX_CONFIG_ENTRY} characters`;
+  }
+  if (o.attributes !== undefined) {
+    const problem = checkAttributes(o.attributes);
+    if (problem) return `${name} with ${problem}`;
   }
   return undefined;
 }
@@ -135,6 +148,7 @@ export class ModuleProvisioner implements Provisioner {
         ...(record.host !== undefined ? { host: record.host } : {}),
         ...(record.hostPool !== undefined ? { hostPool: record.hostPool } : {}),
         ...(record.volumes !== undefined ? { volumes: record.volumes } : {}),
+        ...(record.attributes !== undefined ? { attributes: record.attributes } : {}),
         release: () => undefined,
       },
       request,

@@ -109,6 +109,7 @@ export function createNode(
         ...(fields.volumes !== undefined ? { volumes: fields.volumes.map((v) => ({ ...v })) } : {}),
         configEntry: entry,
         state,
+        ...(fields.attributes !== undefined ? { attributes: { ...fields.attributes } } : {}),
       };
     },
   };

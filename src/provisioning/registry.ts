@@ -68,7 +68,7 @@ export class ProvisionerRegistry {
       if (!factory) {
         issues.push({
           path: `${path}.type`,
-          message: `unknown provisioner type "${type}" (known: ${this.types().join(', ')})`,
+          message: `unknown provisioner type "${type}" (known: ${this.types().join(', ') || 'none registered'})`,
         });
       }
     }

@@ -2,8 +2,10 @@
 // order for what is still missing, keep everything, stop when full. Below minCount, or when any
 // spawn fails, everything obtained is released exactly once. A provisioner that throws, hangs past
 // its deadline or breaks the contract is an error in the explanation and the stack moves on.
+import { createHash } from 'node:crypto';
 import { ProvisionerError, ProvisionerUnavailableError, describeError } from './errors.js';
 import {
+  MAX_HOST_REASONS,
   PROVISIONER_UNAVAILABLE,
   capLine,
   formatEntry,
@@ -33,6 +35,8 @@ export interface ReleaseFailure {
 export interface StackExplanation {
   summary: string;
   provisioners: ProvisionerExplanation[];
+  /** Hosts not used and why, from every provisioner that reports hosts; capped. */
+  hosts?: Array<{ host: string; reason: string }>;
 }
 
 export interface StackResult {
@@ -59,9 +63,24 @@ export interface StackOptions {
 
 export const DEFAULT_GET_NODES_TIMEOUT_MS = 120_000;
 
-/** `<request>-<index>`: stable across retries, unique within the request. */
+/** Node names are DNS labels in status (`status.nodes[].name`). */
+export const MAX_NODE_NAME = 63;
+
+/**
+ * `<request>-<index>`: stable across retries, unique within the request. A request name may be a
+ * 253-character DNS subdomain; such a name is made a label (dots become dashes) and, when still
+ * too long, cut and suffixed with a hash of the whole name so two long names never collide.
+ */
 export function nodeName(request: RequestRef, index: number): string {
-  return `${request.metadata.name}-${index}`;
+  const suffix = `-${index}`;
+  const plain = request.metadata.name.replace(/\./g, '-');
+  if (plain.length + suffix.length <= MAX_NODE_NAME && plain === request.metadata.name) {
+    return `${plain}${suffix}`;
+  }
+  const hash = createHash('sha256').update(request.metadata.name).digest('hex').slice(0, 8);
+  const room = MAX_NODE_NAME - suffix.length - hash.length - 1;
+  const stem = plain.slice(0, room).replace(/-+$/, '');
+  return `${stem}-${hash}${suffix}`;
 }
 
 export function minCountOf(request: RequestRef): number {
@@ -86,6 +105,7 @@ export async function runStack(
   const kept: ProvisionedNode[] = [];
   const entries: ProvisionerExplanation[] = [];
   const releaseFailures: ReleaseFailure[] = [];
+  const hosts: Array<{ host: string; reason: string }> = [];
   let freeNames = Array.from({ length: count }, (_, i) => nodeName(request, i));
 
   for (const p of provisioners) {
@@ -97,7 +117,7 @@ export async function runStack(
 
     const availability = safeAvailability(p);
     if (!availability.available) {
-      entry.error = `skipped: ${availability.reason ?? 'unavailable'}`;
+      entry.error = capLine(`skipped: ${availability.reason ?? 'unavailable'}`);
       entry.reasons = { [PROVISIONER_UNAVAILABLE]: asked };
       continue;
     }
@@ -115,7 +135,7 @@ export async function runStack(
     try {
       nodes = await withDeadline(p, asked, ctx, deadline, logger);
     } catch (err) {
-      entry.error = describeError(err);
+      entry.error = capLine(describeError(err));
       entry.reasons = { [PROVISIONER_UNAVAILABLE]: asked };
       if (err instanceof ProvisionerError) {
         for (const u of err.unreleased) {
@@ -135,7 +155,9 @@ export async function runStack(
       const returned = releasable(nodes);
       const { failures } = await releaseAll(returned);
       releaseFailures.push(...failures);
-      entry.error = `misbehaved: ${problem}; released ${returned.length - failures.length} of ${returned.length} returned`;
+      entry.error = capLine(
+        `misbehaved: ${problem}; released ${returned.length - failures.length} of ${returned.length} returned`,
+      );
       continue;
     }
     const got = nodes as ProvisionedNode[];
@@ -146,8 +168,16 @@ export async function runStack(
     if (report?.reasons && Object.keys(report.reasons).length)
       entry.reasons = { ...report.reasons };
     if (report?.summary) entry.summary = capLine(report.summary);
-    if (report?.details?.length) entry.details = report.details.slice(0, 50);
+    if (report?.allocators?.length) entry.allocators = report.allocators.map((a) => ({ ...a }));
+    for (const h of report?.hosts ?? []) {
+      if (hosts.length < MAX_HOST_REASONS) hosts.push({ host: h.host, reason: h.reason });
+    }
   }
+  const explain = (summary: string): StackExplanation => ({
+    summary,
+    provisioners: entries,
+    ...(hosts.length ? { hosts } : {}),
+  });
 
   // Keep status order independent of which provisioner answered first.
   kept.sort((a, b) => nameIndex(a.name) - nameIndex(b.name));
@@ -165,7 +195,7 @@ export async function runStack(
       count,
       minCount,
       nodes: [],
-      explanation: { summary, provisioners: entries },
+      explanation: explain(summary),
       released,
       releaseFailures,
     };
@@ -188,10 +218,7 @@ export async function runStack(
     count,
     minCount,
     nodes: kept,
-    explanation: {
-      summary: capLine(`${kept.length}/${count} nodes${partial}${tail(entries)}`),
-      provisioners: entries,
-    },
+    explanation: explain(capLine(`${kept.length}/${count} nodes${partial}${tail(entries)}`)),
     released: 0,
     releaseFailures,
   };

@@ -36,6 +36,8 @@ export interface NodeRecord {
   volumes?: VolumeRecord[];
   configEntry: string;
   state: NodeState;
+  /** Provisioner facts (a webhook's `attributes`); at most 32, values up to 1024 characters. */
+  attributes?: Record<string, string>;
 }
 
 export interface VolumeSpec {
@@ -67,13 +69,24 @@ export interface RequestRef {
   spec: RequestSpec;
 }
 
-/** Why a provisioner returned fewer nodes than asked: reason code → how many nodes it cost. */
+/** What one allocator of a chain did (status.explanation.provisioners[].allocators[]). */
+export interface AllocatorReport {
+  allocator: string;
+  considered: number;
+  chosen: number;
+  reasons?: Record<string, number>;
+}
+
+/** Why a provisioner returned fewer nodes than asked. */
 export interface ProvisionerReport {
+  /** Reason code → how many nodes (or candidates) it cost. */
   reasons?: Record<string, number>;
   /** One line, e.g. the allocator's "0/12 hosts fit: 7 Insufficient memory, …". */
   summary?: string;
-  /** Capped list of candidate → reason, for `status.explanation`. */
-  details?: Array<{ name: string; reason: string }>;
+  /** Allocators tried, in order (the `hosts` provisioner). */
+  allocators?: AllocatorReport[];
+  /** Hosts not used and why (`<hostPool>/<host>` → reason code); the stack caps the list. */
+  hosts?: Array<{ host: string; reason: string }>;
 }
 
 export interface ProvisionContext {

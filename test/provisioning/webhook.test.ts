@@ -82,6 +82,7 @@ describe('webhook provisioner against the kvm-farm example', () => {
       port: 6818,
       configEntry: 'NodeName=web-0 NodeHostname=192.168.122.10 Port=6818',
       state: 'Running',
+      attributes: { vmId: '1', hypervisor: 'hv-0' },
     });
     expect(farm.vms.map((vm) => [vm.key, vm.state])).to.deep.equal([
       ['uid-web/web-0', 'Running'],

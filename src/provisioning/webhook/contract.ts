@@ -63,11 +63,16 @@ export interface ReleaseRequest {
   nodes: NodeRef[];
 }
 
+/** What a filter call ranks: hosts (host allocator chain) or storage pools (storage chain). */
+export type FilterTarget = 'hosts' | 'storagePools';
+
 export interface FilterCandidate {
-  /** `<hostPool>/<host>`: how the answer refers to it. */
+  /** How the answer refers to it: `<hostPool>/<host>` for a host, the pool's name for a pool. */
   name: string;
-  hostPool: string;
-  host: string;
+  hostPool?: string;
+  host?: string;
+  /** Storage pools: `Host`, `Cluster` or `Zone`. */
+  scope?: string;
   address?: string;
   zone?: string;
   pod?: string;
@@ -81,7 +86,10 @@ export interface FilterRequest {
   apiVersion: string;
   kind: 'FilterRequest';
   allocator: string;
+  target: FilterTarget;
   request: WireRequest;
+  /** Storage pools only: the volume being placed. */
+  volume?: WireRequest['volumes'][number];
   candidates: FilterCandidate[];
 }
 
@@ -103,6 +111,15 @@ export function wireIdentity(r: RequestIdentity): Pick<WireRequest, 'namespace' 
   return { namespace: r.namespace, name: r.name, ...(r.uid ? { uid: r.uid } : {}) };
 }
 
+export function wireVolume(v: VolumeSpec): WireRequest['volumes'][number] {
+  return {
+    name: v.name,
+    size: String(v.size),
+    tags: [...(v.tags ?? [])],
+    ...(v.scope ? { scope: v.scope } : {}),
+  };
+}
+
 export function wireRequest(request: RequestRef): WireRequest {
   const spec = request.spec;
   return {
@@ -113,12 +130,7 @@ export function wireRequest(request: RequestRef): WireRequest {
       Object.entries(spec.resources ?? {}).map(([k, v]) => [k, String(v)]),
     ),
     tags: [...(spec.tags ?? [])],
-    volumes: (spec.volumes ?? []).map((v: VolumeSpec) => ({
-      name: v.name,
-      size: String(v.size),
-      tags: [...(v.tags ?? [])],
-      ...(v.scope ? { scope: v.scope } : {}),
-    })),
+    volumes: (spec.volumes ?? []).map(wireVolume),
   };
 }
 
@@ -130,6 +142,20 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function stringMap(v: unknown): v is Record<string, string> {
   return isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+/** Attributes are written to status: the API caps them at 32 entries of up to 1024 characters. */
+export const MAX_ATTRIBUTES = 32;
+export const MAX_ATTRIBUTE_VALUE = 1024;
+
+export function checkAttributes(v: unknown): string | undefined {
+  if (!stringMap(v)) return 'attributes that are not a string map';
+  const entries = Object.entries(v);
+  if (entries.length > MAX_ATTRIBUTES)
+    return `${entries.length} attributes, more than ${MAX_ATTRIBUTES}`;
+  const long = entries.find(([, x]) => x.length > MAX_ATTRIBUTE_VALUE);
+  if (long) return `attribute "${long[0]}" longer than ${MAX_ATTRIBUTE_VALUE} characters`;
+  return undefined;
 }
 
 function countMap(v: unknown): v is Record<string, number> {
@@ -177,8 +203,9 @@ export function checkProvisionResponse(
     }
     if (n.host !== undefined && typeof n.host !== 'string')
       return bad(`node "${n.name}" has a non-string host`);
-    if (n.attributes !== undefined && !stringMap(n.attributes)) {
-      return bad(`node "${n.name}" has attributes that are not a string map`);
+    if (n.attributes !== undefined) {
+      const problem = checkAttributes(n.attributes);
+      if (problem) return bad(`node "${n.name}" has ${problem}`);
     }
     out.push({
       name: n.name,

@@ -114,6 +114,7 @@ export class WebhookProvisioner implements Provisioner {
         address: record.address,
         ...(record.port !== undefined ? { port: record.port } : {}),
         ...(record.host !== undefined ? { host: record.host } : {}),
+        ...(record.attributes !== undefined ? { attributes: record.attributes } : {}),
       },
       request,
       record.state,
