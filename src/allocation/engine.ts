@@ -6,8 +6,8 @@
 // planned (so node 2 sees node 1), and stays there when the call returns. The caller gives a node
 // back with `ledger.release(owner, node)` (the provisioning layer's `node.release()`, or the stack
 // dropping a shortfall below minCount). `dryRun` plans the same way and releases before returning.
-import type { AllocatorChains, HostQueries, PlanningView } from './allocator.js';
-import type { ExcludeList } from './exclude.js';
+import type { AllocatorChains, DeploymentPlan, HostQueries, PlanningView } from './allocator.js';
+import { ExcludeList } from './exclude.js';
 import { DEFAULT_MAX_HOST_REASONS, hostReasons, summaryLine, type Explanation } from './explanation.js';
 import { checkHost, checkStoragePool, lowestFreePort, poolPlacementRejection } from './fit.js';
 import { HostIndex, type IndexQuery } from './indexes/host-index.js';
@@ -167,6 +167,32 @@ export class Engine implements PlanningView {
   }
 
   // --- Planning ---------------------------------------------------------------------------
+
+  /**
+   * The arguments an allocator is called with for one node of `request`, for calling allocators
+   * directly (tests, `berth explain`, custom allocator development). Nothing is reserved.
+   */
+  planContext(
+    request: ResourceRequest | CompiledRequest,
+    nodeName = 'node-0',
+  ): { request: CompiledRequest; plan: DeploymentPlan; avoid: ExcludeList } {
+    const req = 'owner' in request ? request : compileRequest(request);
+    this.scopeFlags = undefined;
+    this.queryCache = undefined;
+    return {
+      request: req,
+      plan: {
+        view: this,
+        nodeName,
+        nodeIndex: 0,
+        zone: req.placement.zone,
+        pod: req.placement.pod,
+        hostPool: req.placement.hostPool,
+        storagePool: req.placement.storagePool,
+      },
+      avoid: new ExcludeList(req.avoid),
+    };
+  }
 
   /** Places nodes for `request`; see planNodes. */
   plan(request: ResourceRequest | CompiledRequest, chains: AllocatorChains, options: PlanOptions = {}): PlanResult {
