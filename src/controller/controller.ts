@@ -1,0 +1,76 @@
+// One controller: a work queue, its workers, and the reconcile metrics controller-runtime
+// users know. Errors requeue with per-key backoff; a result may ask for a later requeue.
+import type { Logger } from 'winston';
+import type { Metrics } from '../observability/metrics.js';
+import { realClock, type Clock } from './clock.js';
+import { defaultRateLimiter } from './ratelimiter.js';
+import { WorkQueue } from './workqueue.js';
+
+export interface Outcome {
+  requeueAfterMs?: number;
+}
+
+export type ReconcileFn<R extends Outcome> = (key: string, signal: AbortSignal) => Promise<R>;
+
+export class Controller<R extends Outcome> {
+  readonly queue: WorkQueue<string>;
+  private running: Promise<void>[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly reconcile: ReconcileFn<R>,
+    private readonly onResult: (key: string, result: R) => void,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    clock: Clock = realClock,
+  ) {
+    this.queue = new WorkQueue<string>(clock, defaultRateLimiter(clock), metrics.queueMetrics(name));
+  }
+
+  start(workers: number, signal: AbortSignal): void {
+    this.metrics.maxConcurrentReconciles.set({ controller: this.name }, workers);
+    for (let i = 0; i < workers; i++) this.running.push(this.worker(signal));
+  }
+
+  /** Stops taking work and waits for reconciles in flight. */
+  async stop(): Promise<void> {
+    await this.queue.shutdown();
+    await Promise.all(this.running);
+    this.running = [];
+  }
+
+  private async worker(signal: AbortSignal): Promise<void> {
+    const labels = { controller: this.name };
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      this.metrics.activeWorkers.inc(labels);
+      const end = this.metrics.reconcileTime.startTimer(labels);
+      try {
+        const result = await this.reconcile(key, signal);
+        this.queue.forget(key);
+        if (result.requeueAfterMs !== undefined) {
+          this.metrics.reconcileTotal.inc({ ...labels, result: 'requeue_after' });
+          this.queue.addAfter(key, result.requeueAfterMs);
+        } else {
+          this.metrics.reconcileTotal.inc({ ...labels, result: 'success' });
+        }
+        this.onResult(key, result);
+      } catch (err) {
+        this.metrics.reconcileTotal.inc({ ...labels, result: 'error' });
+        this.metrics.reconcileErrors.inc(labels);
+        this.log.warn('reconcile failed; retrying with backoff', {
+          controller: this.name,
+          object: key,
+          error: err instanceof Error ? err.message : String(err),
+          retries: this.queue.retries(key),
+        });
+        this.queue.addRateLimited(key);
+      } finally {
+        end();
+        this.metrics.activeWorkers.dec(labels);
+        this.queue.done(key);
+      }
+    }
+  }
+}
