@@ -48,6 +48,8 @@ export interface FilterOutcome {
   failed: Record<string, string>;
   /** Set when the extender failed; the chain then moves on, as with an empty answer. */
   error?: string;
+  /** Set when a module returned an engine-native allocator instead of an extender. */
+  native?: NativeAllocator;
 }
 
 export interface ExternalAllocator {
@@ -68,7 +70,24 @@ export interface FixedOrderEntry {
   error?: string;
 }
 
-/** What a module's createAllocator(init) returns. */
+/**
+ * An allocator module may instead return an engine-native allocator (src/allocation: synchronous
+ * `allocate` or `allocateToPool` over the planning view). It is handed to the engine's chain as is;
+ * nothing needs to be asked in advance.
+ */
+export interface NativeAllocator {
+  readonly name: string;
+  readonly type: string;
+  readonly [member: string]: unknown;
+}
+
+function isNative(v: unknown): v is NativeAllocator {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.allocate === 'function' || typeof o.allocateToPool === 'function';
+}
+
+/** What a module's createAllocator(init) returns when it is an extender. */
 export interface ModuleAllocatorImpl {
   filter(input: FilterInput):
     | { candidates: string[]; failed?: Record<string, string> }
@@ -81,6 +100,15 @@ export interface ModuleAllocatorImpl {
 
 function names(input: FilterInput): string[] {
   return input.candidates.map((c) => c.name);
+}
+
+/** Gives a native allocator the name its entry implies, unless it names itself. */
+function withIdentity(impl: NativeAllocator, name: string): NativeAllocator {
+  const o = impl as unknown as { name?: unknown; type?: unknown };
+  if (typeof o.name !== 'string' || !o.name) Object.defineProperty(impl, 'name', { value: name });
+  if (typeof o.type !== 'string' || !o.type)
+    Object.defineProperty(impl, 'type', { value: 'module' });
+  return impl;
 }
 
 class ModuleAllocator implements ExternalAllocator {
@@ -96,6 +124,9 @@ class ModuleAllocator implements ExternalAllocator {
     let answer: unknown;
     try {
       const impl = await this.module.get();
+      if (isNative(impl)) {
+        return { ...base, native: withIdentity(impl, this.name) };
+      }
       try {
         answer = await impl.filter({ ...input, candidates: [...input.candidates] });
       } catch (err) {
@@ -105,8 +136,9 @@ class ModuleAllocator implements ExternalAllocator {
       return { ...base, error: describeError(err) };
     }
     const checked = checkFilterResponse(answer, names(input));
-    if (!checked.ok)
+    if (!checked.ok) {
       return { ...base, error: `${this.module.label}: filter returned ${checked.problem}` };
+    }
     return { ...base, order: checked.value.candidates, failed: checked.value.failed ?? {} };
   }
 
@@ -178,11 +210,12 @@ export function createExternalAllocator(
         'createAllocator',
         { name: label, options, logger: deps.logger ?? silentLogger },
         (v) =>
-          typeof v === 'object' &&
-          v !== null &&
-          typeof (v as ModuleAllocatorImpl).filter === 'function'
+          isNative(v) ||
+          (typeof v === 'object' &&
+            v !== null &&
+            typeof (v as ModuleAllocatorImpl).filter === 'function')
             ? undefined
-            : 'an object without filter()',
+            : 'an object with neither filter() nor allocate()/allocateToPool()',
       ),
     );
   }
@@ -256,7 +289,10 @@ export class AllocatorChainExtensions {
    * Asks every external allocator (concurrently; they are independent) and returns the chain with
    * each replaced by its `fixedOrder` answer. Built-in entries pass through untouched.
    */
-  async resolve(input: FilterInput, signal?: AbortSignal): Promise<Array<Entry | FixedOrderEntry>> {
+  async resolve(
+    input: FilterInput,
+    signal?: AbortSignal,
+  ): Promise<Array<Entry | FixedOrderEntry | NativeAllocator>> {
     const answers = new Map<number, FilterOutcome>();
     await Promise.all(
       [...this.external].map(async ([i, a]) => {
@@ -266,6 +302,7 @@ export class AllocatorChainExtensions {
     return this.entries.map((entry, i) => {
       const a = answers.get(i);
       if (!a) return entry;
+      if (a.native) return a.native;
       return {
         type: 'fixedOrder',
         name: a.allocator,

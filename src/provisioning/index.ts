@@ -30,3 +30,4 @@ export { WebhookError, postJson } from './webhook/transport.js';
 export { FailureBreaker } from './webhook/breaker.js';
 export * from './webhook/contract.js';
 export * from './allocators.js';
+export { buildProfile, type BuildProfileOptions, type BuiltProfile } from './profile.js';

@@ -1,6 +1,7 @@
 // Config entry → provisioner instance. Types are pluggable: the built-ins register here and
 // src/provisioning/hosts.ts registers `hosts` (it needs the allocation engine, which this module
 // must not import so that the webhook/module/multilocal code stays usable without it).
+import type { AllocatorChainExtensions } from './allocators.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import type { Entry } from './fields.js';
 import { compileTemplate, type ConfigTemplate } from './template.js';
@@ -16,6 +17,19 @@ export interface ProvisionerDeps {
   operatorNamespace?: string;
   /** Relative `path`, `caFile`, `tokenFile` are resolved against it (the config file's folder). */
   baseDir?: string;
+  /** The profile being built; set by buildProfile. The `hosts` provisioner reads its chains here. */
+  profile?: ProfileContext;
+}
+
+export interface ProfileContext {
+  name: string;
+  /** `profiles[i]`. */
+  path: string;
+  /** The raw profile entry (its `hostAllocators`/`storageAllocators` as configured). */
+  entry: Entry;
+  /** The allocator chains with their `module`/`webhook` entries built (see allocators.ts). */
+  hostAllocators: AllocatorChainExtensions;
+  storageAllocators: AllocatorChainExtensions;
 }
 
 export interface FactoryInput {

@@ -264,7 +264,15 @@ async function withDeadline(
         failures,
       });
     },
-    () => {},
+    (err: unknown) => {
+      // Past the deadline nobody awaits this error; what it could not release must still be seen.
+      if (timedOut && err instanceof ProvisionerError && err.unreleased.length) {
+        logger.error('a provisioner failed after its deadline and left nodes unreleased', {
+          provisioner: p.name,
+          unreleased: err.unreleased,
+        });
+      }
+    },
   );
   try {
     return await Promise.race([work, expired]);

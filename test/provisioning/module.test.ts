@@ -238,6 +238,19 @@ describe('module and webhook allocator adapters (module side)', () => {
     });
   }
 
+  it('passes an engine-native allocator module into the chain as it is', async () => {
+    const chain = AllocatorChainExtensions.create(
+      [{ type: 'module', name: 'reverse', path: 'native-allocator.js' }, { type: 'firstFit' }],
+      'profiles[0].hostAllocators',
+      BUILTIN_HOST_ALLOCATORS,
+      { baseDir: FIXTURES },
+    );
+    const [native, builtin] = await chain.resolve(input);
+    expect(native).to.include({ name: 'reverse', type: 'module' });
+    expect((native as { allocate?: unknown }).allocate).to.be.a('function');
+    expect(builtin).to.deep.equal({ type: 'firstFit' });
+  });
+
   it('reports an unknown allocator type and bad external entries with their paths', () => {
     expect(() =>
       AllocatorChainExtensions.create(

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  buildProfile,
   ConfigError,
   ProvisionerRegistry,
   compileTemplate,
@@ -167,4 +168,66 @@ describe('configEntry templates', () => {
       expect(() => compileTemplate(bad)).to.throw(message);
     });
   }
+});
+
+describe('buildProfile', () => {
+  const opts = {
+    registry: createDefaultRegistry(),
+    hostAllocatorTypes: ['firstFit', 'random'],
+    storageAllocatorTypes: ['localStorage'],
+  };
+
+  it('builds the stack and the chains, and hands the chains to the provisioner factories', () => {
+    const registry = createDefaultRegistry();
+    let sawChains = false;
+    registry.register('hosts', ({ name, deps }) => {
+      sawChains =
+        deps.profile?.hostAllocators.hasExternal === true && deps.profile.name === 'default';
+      return {
+        name,
+        type: 'hosts',
+        getNodes: async () => [],
+        restore: () => {
+          throw new Error('unused');
+        },
+      };
+    });
+    const built = buildProfile(
+      {
+        name: 'default',
+        provisioners: [
+          { name: 'onprem', type: 'hosts' },
+          { name: 'local', type: 'multilocal', address: '127.0.0.1', basePort: 7000 },
+        ],
+        hostAllocators: [
+          { type: 'webhook', url: 'https://rank.example/filter' },
+          { type: 'firstFit' },
+        ],
+      },
+      'profiles[0]',
+      { ...opts, registry },
+    );
+    expect(built.provisioners.map((p) => p.name)).to.deep.equal(['onprem', 'local']);
+    expect(sawChains).to.equal(true);
+    expect(built.storageAllocators.hasExternal).to.equal(false);
+  });
+
+  it('reports every issue of the profile with its path', () => {
+    expect(() =>
+      buildProfile(
+        {
+          name: 'p',
+          provisioners: [{ name: 'x', type: 'foo' }],
+          hostAllocators: [{ type: 'worstFit' }],
+          storageAllocators: [{ type: 'module' }],
+        },
+        'profiles[3]',
+        opts,
+      ),
+    ).to.throw(
+      'profiles[3].hostAllocators[0].type: unknown allocator type "worstFit" (known: firstFit, module, random, webhook); ' +
+        'profiles[3].storageAllocators[0].path: required; ' +
+        'profiles[3].provisioners[0].type: unknown provisioner type "foo" (known: module, multilocal, webhook)',
+    );
+  });
 });
