@@ -32,11 +32,11 @@ export function formatReasons(reasons: Record<string, number>): string {
     .join(', ');
 }
 
+/** `burst 2/4: 2 MaxNodes (farm full)`: what one provisioner gave of what it was asked, and why. */
 export function formatEntry(e: ProvisionerExplanation): string {
   const head = `${e.provisioner} ${e.got}/${e.asked}`;
-  if (e.error) return `${head} (${e.error})`;
-  const why = e.summary ?? (e.reasons ? formatReasons(e.reasons) : '');
-  return why ? `${head} (${why})` : head;
+  const why = e.error ?? e.summary ?? (e.reasons ? formatReasons(e.reasons) : '');
+  return why ? `${head}: ${why}` : head;
 }
 
 export function capLine(line: string, max = MAX_SUMMARY): string {

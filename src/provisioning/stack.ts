@@ -186,7 +186,8 @@ export async function runStack(
     const { released, failures } = await releaseAll(kept);
     releaseFailures.push(...failures);
     const summary = capLine(
-      `${kept.length}/${count} nodes, ${why}; released ${released}` +
+      `${kept.length}/${count} nodes, ${why}` +
+        (kept.length ? `; released ${released}` : '') +
         (failures.length ? `, ${failures.length} release failed` : '') +
         tail(entries),
     );

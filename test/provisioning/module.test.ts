@@ -43,7 +43,7 @@ describe('module provisioner', () => {
     expect(r.explanation.provisioners[0]).to.deep.include({
       got: 2,
       reasons: { MaxNodes: 1 },
-      summary: 'rack full (2 machines)',
+      summary: 'rack full: all 2 machine(s) busy',
     });
   });
 

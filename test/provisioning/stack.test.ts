@@ -25,7 +25,7 @@ describe('provisioner stack', () => {
     expect(r.explanation.provisioners).to.deep.equal([
       { provisioner: 'p0', type: 'fake', asked: 10, got: 7, reasons: { MaxNodes: 3 } },
     ]);
-    expect(r.explanation.summary).to.equal('7/10 nodes (minCount 5): p0 7/10 (3 MaxNodes)');
+    expect(r.explanation.summary).to.equal('7/10 nodes (minCount 5): p0 7/10: 3 MaxNodes');
   });
 
   it('keeps nothing and releases everything when capacity 4 is below minCount 5', async () => {
@@ -40,7 +40,7 @@ describe('provisioner stack', () => {
     expect(ledger.overReleased()).to.deep.equal([]);
     expect(p!.held).to.equal(0);
     expect(r.explanation.summary).to.equal(
-      '4/10 nodes, fewer than minCount 5; released 4: p0 4/10 (6 MaxNodes)',
+      '4/10 nodes, fewer than minCount 5; released 4: p0 4/10: 6 MaxNodes',
     );
   });
 
@@ -77,6 +77,17 @@ describe('provisioner stack', () => {
     expect(ps.map((p) => p.held)).to.deep.equal([0, 0, 0, 0]);
     expect(r.explanation.summary).to.match(
       /^20\/23 nodes, fewer than minCount 23; released 20: p0 5\/23/,
+    );
+  });
+
+  it('explains an empty result in one line', async () => {
+    const ledger = new ReleaseLedger();
+    const r = await runStack(fakes(ledger, 0, 0), request('none', 3));
+    expect(r.explanation.summary).to.equal(
+      '0/3 nodes, fewer than minCount 3: p0 0/3: 3 MaxNodes; p1 0/3: 3 MaxNodes',
+    );
+    expect((await runStack([], request('none', 1))).explanation.summary).to.equal(
+      '0/1 nodes, fewer than minCount 1: no provisioners',
     );
   });
 
