@@ -5,6 +5,7 @@
 // The comparator reads keys that live outside the list; a caller must remove an item *before*
 // changing its key and insert it again afterwards.
 
+/** Items per chunk before a split; tests pass a small one to exercise splits and merges. */
 const CHUNK = 512;
 
 export type Compare = (a: number, b: number) => number;
@@ -13,17 +14,20 @@ export class SortedIndexList {
   private chunks: number[][] = [];
   private count = 0;
 
-  constructor(private readonly cmp: Compare) {}
+  constructor(
+    private readonly cmp: Compare,
+    private readonly chunkSize = CHUNK,
+  ) {}
 
   get size(): number {
     return this.count;
   }
 
   /** Builds from unsorted items in one go. */
-  static from(items: readonly number[], cmp: Compare): SortedIndexList {
-    const list = new SortedIndexList(cmp);
+  static from(items: readonly number[], cmp: Compare, chunkSize = CHUNK): SortedIndexList {
+    const list = new SortedIndexList(cmp, chunkSize);
     const sorted = [...items].sort(cmp);
-    for (let i = 0; i < sorted.length; i += CHUNK) list.chunks.push(sorted.slice(i, i + CHUNK));
+    for (let i = 0; i < sorted.length; i += chunkSize) list.chunks.push(sorted.slice(i, i + chunkSize));
     list.count = sorted.length;
     return list;
   }
@@ -62,7 +66,9 @@ export class SortedIndexList {
     const chunk = this.chunks[ci]!;
     chunk.splice(SortedIndexList.lowerBound(chunk, x, this.cmp), 0, x);
     this.count += 1;
-    if (chunk.length > CHUNK * 2) this.chunks.splice(ci, 1, chunk.slice(0, CHUNK), chunk.slice(CHUNK));
+    if (chunk.length > this.chunkSize * 2) {
+      this.chunks.splice(ci, 1, chunk.slice(0, this.chunkSize), chunk.slice(this.chunkSize));
+    }
   }
 
   /** Removes x (located by its current key); false when it is not there. */
