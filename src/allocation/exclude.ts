@@ -15,38 +15,42 @@ export interface HostRejectionEntry {
   readonly rejection: Rejection;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 export class ExcludeList {
-  private readonly zones: Set<string>;
-  private readonly pods: Set<string>;
-  private readonly hostPools: Set<string>;
-  private readonly hostKeys: Set<string>;
-  private readonly storagePools: Set<string>;
+  // The request's avoid sets are shared read-only and copied only when an allocator adds to one:
+  // one ExcludeList is made per node planned, and most never grow.
+  private zones: ReadonlySet<string>;
+  private pods: ReadonlySet<string>;
+  private hostPools: ReadonlySet<string>;
+  private hostKeys: ReadonlySet<string>;
+  private storagePools: ReadonlySet<string>;
   private readonly hostRejections = new Map<string, HostRejectionEntry>();
   private readonly storageRejections = new Map<string, Rejection>();
 
   constructor(avoid?: AvoidSets) {
-    this.zones = new Set(avoid?.zones);
-    this.pods = new Set(avoid?.pods);
-    this.hostPools = new Set(avoid?.hostPools);
-    this.hostKeys = new Set(avoid?.hosts);
-    this.storagePools = new Set(avoid?.storagePools);
+    this.zones = avoid?.zones ?? NONE;
+    this.pods = avoid?.pods ?? NONE;
+    this.hostPools = avoid?.hostPools ?? NONE;
+    this.hostKeys = avoid?.hosts ?? NONE;
+    this.storagePools = avoid?.storagePools ?? NONE;
   }
 
   addZone(zone: string): void {
-    this.zones.add(zone);
+    this.zones = new Set([...this.zones, zone]);
   }
   addPod(pod: string): void {
-    this.pods.add(pod);
+    this.pods = new Set([...this.pods, pod]);
   }
   addHostPool(name: string): void {
-    this.hostPools.add(name);
+    this.hostPools = new Set([...this.hostPools, name]);
   }
   /** Avoid a host for any reason outside the fit rules (`<hostPool>/<host>`). */
   addHostKey(key: string): void {
-    this.hostKeys.add(key);
+    this.hostKeys = new Set([...this.hostKeys, key]);
   }
   addStoragePoolName(name: string): void {
-    this.storagePools.add(name);
+    this.storagePools = new Set([...this.storagePools, name]);
   }
 
   /** Whether the pool lies in an avoided zone or pod, or is avoided itself. */

@@ -60,8 +60,25 @@ function toText(input: unknown): string {
   throw new QuantityError(input, 'expected a string or a number');
 }
 
+// Specs repeat the same few strings ("1", "2Gi") thousands of times; remembering recent answers
+// skips the regex and bigint work. Bounded, and only valid results are kept.
+const CACHE_LIMIT = 4096;
+const cache = new Map<string, ParsedQuantity>();
+
 /** Parses a quantity, keeping how it was written. */
 export function parseQuantityDetailed(input: Quantity): ParsedQuantity {
+  if (typeof input === 'string') {
+    const hit = cache.get(input);
+    if (hit) return hit;
+    const parsed = parse(input);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(input, parsed);
+    return parsed;
+  }
+  return parse(input);
+}
+
+function parse(input: Quantity): ParsedQuantity {
   const text = toText(input);
   const prefix = parseDecimalPrefix(text);
   if (!prefix) throw new QuantityError(input, 'must start with a number, e.g. "4", "500m", "16Gi"');

@@ -2,41 +2,51 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { MaxTree } from '../../src/allocation/indexes/max-tree.js';
-import { SortedIndexList } from '../../src/allocation/indexes/sorted-list.js';
+import { MaxTreap } from '../../src/allocation/indexes/max-treap.js';
 
 describe('allocation/indexes', () => {
-  it('SortedIndexList keeps the order of a sorted array through inserts, removes and key changes', () => {
+  it('MaxTreap keeps its order and answers first/last like a scan, through inserts, removes and key changes', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 300 }),
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 20 })), { maxLength: 300 }),
-        fc.integer({ min: 1, max: 8 }),
-        (keys, changes, chunk) => {
-          const key = [...keys];
-          const cmp = (a: number, b: number) => key[a]! - key[b]! || a - b;
-          const present = new Set(keys.map((_, i) => i).filter((i) => i % 3 !== 0));
-          const list = SortedIndexList.from([...present], cmp, chunk);
-          for (const [pick, k] of changes) {
-            const i = pick % key.length;
-            if (present.has(i)) {
-              expect(list.remove(i)).to.equal(true);
-              present.delete(i);
-              if (k % 2 === 0) continue; // sometimes just drop it
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 })), { minLength: 1, maxLength: 200 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 })), { maxLength: 200 }),
+        fc.tuple(fc.integer({ min: 0, max: 21 }), fc.integer({ min: 0, max: 21 }), fc.integer({ min: 0, max: 21 })),
+        (init, changes, [lo, needKey, needOther]) => {
+          // Dimension 0 is the key, dimension 1 another resource.
+          const vals = init.map(([a, b]) => [a, b]);
+          const cmp = (a: number, b: number) => vals[a]![0]! - vals[b]![0]! || a - b;
+          const treap = new MaxTreap(vals.length, 2, cmp, (id, d) => vals[id]![d]!);
+          const present = new Set<number>();
+          vals.forEach((_, i) => {
+            if (i % 3 !== 0) {
+              treap.insert(i);
+              present.add(i);
             }
-            key[i] = k;
-            list.insert(i);
+          });
+          for (const [pick, a, b] of changes) {
+            const i = pick % vals.length;
+            if (present.has(i)) {
+              treap.remove(i);
+              present.delete(i);
+              if (a % 2 === 0) continue; // sometimes just drop it
+            }
+            vals[i] = [a, b];
+            treap.insert(i);
             present.add(i);
           }
-          const want = [...present].sort(cmp);
-          expect(list.toArray()).to.deep.equal(want);
-          expect(list.size).to.equal(want.length);
-          expect([...list.descending()]).to.deep.equal([...want].reverse());
-          const t = 10;
-          expect([...list.ascending((x) => key[x]! >= t)]).to.deep.equal(want.filter((x) => key[x]! >= t));
-          expect(list.remove(-1)).to.equal(false);
+          const order = [...present].sort(cmp);
+          expect(treap.toArray()).to.deep.equal(order);
+          expect(treap.size).to.equal(order.length);
+          const need = [needKey, needOther];
+          const fits = (i: number) => vals[i]![0]! >= need[0]! && vals[i]![1]! >= need[1]!;
+          const want = order.find((i) => vals[i]![0]! >= lo && fits(i)) ?? -1;
+          expect(treap.first((i) => vals[i]![0]! >= lo, need, [0, 1])).to.equal(want);
+          const wantLast = [...order].reverse().find((i) => vals[i]![0]! < lo && fits(i)) ?? -1;
+          expect(treap.last((i) => vals[i]![0]! < lo, need, [0, 1])).to.equal(wantLast);
+          expect(treap.first(() => true, need, [1])).to.equal(order.find((i) => vals[i]![1]! >= need[1]!) ?? -1);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 

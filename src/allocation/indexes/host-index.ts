@@ -4,8 +4,8 @@
 //   its rarest tag (hosts lacking one of its other tags are still rejected one by one, as
 //   MissingTags); a request without tags walks the all-hosts structure.
 // - In each structure, a MaxTree over free capacity in declared order serves firstFit (and the
-//   declared-order phases of the user* allocators), and per resource a SortedIndexList ordered by
-//   free amount serves bestFit and firstFitLeastConsumed. The lists are built the first time a
+//   declared-order phases of the user* allocators), and per resource a MaxTreap ordered by free
+//   amount serves bestFit and firstFitLeastConsumed. The treaps are built the first time a
 //   resource is used as an order, then kept up to date.
 // - Request-independent eligibility (pool and host Enabled, maxNodes not reached, ports left) is
 //   folded in: an ineligible host is -∞ in the tree and absent from the lists.
@@ -16,14 +16,16 @@ import type { HostInfo, Inventory, PoolInfo } from '../inventory.js';
 import type { Ledger } from '../ledger.js';
 import { eligibleHost } from '../fit.js';
 import { MaxTree } from './max-tree.js';
-import { SortedIndexList } from './sorted-list.js';
+import { MaxTreap } from './max-treap.js';
 
 const ALL = '\u0000all';
 
 interface Structure {
+  /** Global host indices, ascending; a host's position here is its local id. */
   readonly members: Int32Array;
   readonly tree: MaxTree;
-  readonly lists: Map<number, SortedIndexList>;
+  /** Per resource index: eligible members ordered by (free, host index). */
+  readonly treaps: Map<number, MaxTreap>;
 }
 
 /** What a request needs from the index; built once per node plan. */
@@ -104,7 +106,7 @@ export class HostIndex {
       const members = Int32Array.from(list);
       const tree = new MaxTree(members.length, this.dims);
       tree.load((pos, d) => this.leafValue(members[pos]!, d));
-      const s: Structure = { members, tree, lists: new Map() };
+      const s: Structure = { members, tree, treaps: new Map() };
       this.structures.set(key, s);
       for (const h of list) this.hostStructures[h]!.push(s);
     }
@@ -128,15 +130,16 @@ export class HostIndex {
     const h = host.index;
     const structs = this.hostStructures[h]!;
     const was = this.eligible[h] === 1;
-    // Keys change below: take the host out of every ordered list first (see SortedIndexList).
-    if (was) for (const s of structs) for (const list of s.lists.values()) list.remove(h);
+    const local = structs.map((s) => lowerBound(s.members, h));
+    // Keys change below: take the host out of every ordered set first (see MaxTreap).
+    if (was) structs.forEach((s, i) => s.treaps.forEach((t) => t.remove(local[i]!)));
     this.compute(host);
     const is = this.eligible[h] === 1;
     for (let d = 0; d < this.dims; d++) this.leaf[d] = this.leafValue(h, d);
-    for (const s of structs) {
-      s.tree.set(lowerBound(s.members, h), this.leaf);
-      if (is) for (const list of s.lists.values()) list.insert(h);
-    }
+    structs.forEach((s, i) => {
+      s.tree.set(local[i]!, this.leaf);
+      if (is) s.treaps.forEach((t) => t.insert(local[i]!));
+    });
   }
 
   private compute(host: HostInfo): void {
@@ -174,15 +177,22 @@ export class HostIndex {
     return (a, b) => key(a, b) || a - b;
   }
 
-  private listFor(s: Structure, r: number): SortedIndexList {
-    let list = s.lists.get(r);
-    if (!list) {
-      const items: number[] = [];
-      for (const h of s.members) if (this.eligible[h] === 1) items.push(h);
-      list = SortedIndexList.from(items, this.comparator(r));
-      s.lists.set(r, list);
+  private treapFor(s: Structure, r: number): MaxTreap {
+    let treap = s.treaps.get(r);
+    if (!treap) {
+      const members = s.members;
+      const approx = this.freeApprox;
+      const cmp = this.comparator(r);
+      treap = new MaxTreap(
+        members.length,
+        this.inventory.resources.length,
+        (a, b) => cmp(members[a]!, members[b]!),
+        (id, d) => approx[d]![members[id]!]!,
+      );
+      for (let i = 0; i < members.length; i++) if (this.eligible[members[i]!] === 1) treap.insert(i);
+      s.treaps.set(r, treap);
     }
-    return list;
+    return treap;
   }
 
   /**
@@ -320,24 +330,35 @@ export class HostIndex {
       return;
     }
 
-    const list = this.listFor(s, r);
+    // Walk the ordered set: each step is one descent that also skips hosts short of any other
+    // asked resource. Dimensions checked: the asked resources (not eligibility: only eligible
+    // hosts are in the set).
+    const treap = this.treapFor(s, r);
+    const members = s.members;
+    const active = q.active.filter((d) => d !== this.eligibilityDim);
+    const key = this.keyComparator(r);
+    const after = this.comparator(r);
     if (direction === 'asc') {
-      for (const h of list.ascending((x) => approx[x]! >= need)) if (ok(h)) yield h;
+      let cur = treap.first((x) => approx[members[x]!]! >= need, q.need, active);
+      while (cur >= 0) {
+        const h = members[cur]!;
+        if (ok(h)) yield h;
+        cur = treap.first((x) => after(members[x]!, h) > 0, q.need, active);
+      }
       return;
     }
-    // Descending, but hosts with the same free amount in declared order: buffer each run.
-    let run: number[] = [];
-    let runKey: bigint | undefined;
-    for (const h of list.descending()) {
-      if (approx[h]! < need) break;
-      const key = exact[h]!;
-      if (runKey !== undefined && key !== runKey) {
-        for (let i = run.length - 1; i >= 0; i--) if (ok(run[i]!)) yield run[i]!;
-        run = [];
+    // Descending by free, but hosts with the same free amount in declared order: find the most
+    // free host that fits, then walk its run of equal amounts from the left.
+    let top = treap.last(() => true, q.need, active);
+    while (top >= 0) {
+      const t = members[top]!;
+      let cur = treap.first((x) => key(members[x]!, t) >= 0, q.need, active);
+      while (cur >= 0 && exact[members[cur]!] === exact[t]) {
+        const h = members[cur]!;
+        if (ok(h)) yield h;
+        cur = treap.first((x) => after(members[x]!, h) > 0, q.need, active);
       }
-      runKey = key;
-      run.push(h);
+      top = treap.last((x) => key(members[x]!, t) < 0, q.need, active);
     }
-    for (let i = run.length - 1; i >= 0; i--) if (ok(run[i]!)) yield run[i]!;
   }
 }
