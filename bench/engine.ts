@@ -44,12 +44,15 @@ function inventory(hosts: number): HostPool[] {
         tags,
         overprovisioning: { cpu: 2 },
         reserved: { cpu: '1', memory: '2Gi' },
-        hosts: Array.from({ length: Math.min(HOSTS_PER_POOL, hosts - p * HOSTS_PER_POOL) }, (_, h) => ({
-          name: `h-${h}`,
-          address: `10.${p >> 8}.${p & 255}.${h}`,
-          capacity: SIZES_OF_HOSTS[(p + h) % 3]!,
-          ...(h % 5 === 0 ? { tags: ['nvme'] } : {}),
-        })),
+        hosts: Array.from(
+          { length: Math.min(HOSTS_PER_POOL, hosts - p * HOSTS_PER_POOL) },
+          (_, h) => ({
+            name: `h-${h}`,
+            address: `10.${p >> 8}.${p & 255}.${h}`,
+            capacity: SIZES_OF_HOSTS[(p + h) % 3]!,
+            ...(h % 5 === 0 ? { tags: ['nvme'] } : {}),
+          }),
+        ),
       },
     });
   }
@@ -119,7 +122,9 @@ function run(allocator: string, hosts: number, pools: HostPool[], reqs: Resource
 function main(): void {
   const reqs = requests(REQUESTS);
   console.log(`engine benchmark: ${REQUESTS} single-node requests per run`);
-  console.log(`node ${process.version}, ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, load ${loadavg()[0]!.toFixed(2)}`);
+  console.log(
+    `node ${process.version}, ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, load ${loadavg()[0]!.toFixed(2)}`,
+  );
   // Warm the JIT so the first (smallest) size is not charged for compilation.
   for (const a of ALLOCATORS) run(a, 500, inventory(500), reqs.slice(0, 2000));
 

@@ -63,13 +63,22 @@ export interface HostAllocator {
   /** Name in explanations: the config entry's `name`, else its type. */
   readonly name: string;
   readonly type: string;
-  allocate(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList, returnUpTo: number): HostInfo[];
+  allocate(
+    request: CompiledRequest,
+    plan: DeploymentPlan,
+    avoid: ExcludeList,
+    returnUpTo: number,
+  ): HostInfo[];
   /**
    * Optional lazy form of `allocate(…, −1)`: the planner takes hosts one at a time and stops at
    * the first where the volumes fit, so an allocator that can produce its order lazily (the
    * built-ins, from the index) never looks at more hosts than needed.
    */
-  candidates?(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList): Iterable<HostInfo>;
+  candidates?(
+    request: CompiledRequest,
+    plan: DeploymentPlan,
+    avoid: ExcludeList,
+  ): Iterable<HostInfo>;
 }
 
 export interface StorageAllocator {

@@ -61,5 +61,5 @@ export function divCeilAbs(a: bigint, b: bigint): bigint {
 /** Integer division rounding towards negative infinity (used for capacities: never round up). */
 export function divFloor(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && a < 0n !== b < 0n) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }

@@ -8,7 +8,12 @@
 // dropping a shortfall below minCount). `dryRun` plans the same way and releases before returning.
 import type { AllocatorChains, DeploymentPlan, HostQueries, PlanningView } from './allocator.js';
 import { ExcludeList } from './exclude.js';
-import { DEFAULT_MAX_HOST_REASONS, hostReasons, summaryLine, type Explanation } from './explanation.js';
+import {
+  DEFAULT_MAX_HOST_REASONS,
+  hostReasons,
+  summaryLine,
+  type Explanation,
+} from './explanation.js';
 import { checkHost, checkStoragePool, lowestFreePort, poolPlacementRejection } from './fit.js';
 import { HostIndex, type IndexQuery } from './indexes/host-index.js';
 import type { HostInfo, Inventory, PoolInfo, StoragePoolInfo } from './inventory.js';
@@ -195,7 +200,11 @@ export class Engine implements PlanningView {
   }
 
   /** Places nodes for `request`; see planNodes. */
-  plan(request: ResourceRequest | CompiledRequest, chains: AllocatorChains, options: PlanOptions = {}): PlanResult {
+  plan(
+    request: ResourceRequest | CompiledRequest,
+    chains: AllocatorChains,
+    options: PlanOptions = {},
+  ): PlanResult {
     const req = 'owner' in request ? request : compileRequest(request);
     const held = this.ledger.nodeCount(req.owner);
     // Invariant 3: never more than spec.count nodes for one request, whatever the caller asks.
@@ -225,7 +234,11 @@ export class Engine implements PlanningView {
           explanation = {
             requested: asked,
             placed: placements.length,
-            summary: summaryLine(outcome.hostsFit, outcome.hostsTotal, outcome.avoid.hostReasonCounts()),
+            summary: summaryLine(
+              outcome.hostsFit,
+              outcome.hostsTotal,
+              outcome.avoid.hostReasonCounts(),
+            ),
             hostsFit: outcome.hostsFit,
             hostsTotal: outcome.hostsTotal,
             reasons: outcome.avoid.hostReasonCounts(),
@@ -237,7 +250,11 @@ export class Engine implements PlanningView {
           break;
         }
         const port = lowestFreePort(host, this.ledger.hostUsage(host.key).ports);
-        const volumes = outcome.volumes.map((v) => ({ name: v.volume.name, storagePool: v.pool.name, size: v.volume.size }));
+        const volumes = outcome.volumes.map((v) => ({
+          name: v.volume.name,
+          storagePool: v.pool.name,
+          size: v.volume.size,
+        }));
         this.ledger.reserve({
           namespace: req.namespace,
           name: req.name,
@@ -257,7 +274,11 @@ export class Engine implements PlanningView {
           ...(port === undefined ? {} : { port }),
           zone: host.pool.zone,
           ...(host.pool.pod === undefined ? {} : { pod: host.pool.pod }),
-          volumes: outcome.volumes.map((v) => ({ name: v.volume.name, storagePool: v.pool.name, size: v.volume.sizeText })),
+          volumes: outcome.volumes.map((v) => ({
+            name: v.volume.name,
+            storagePool: v.pool.name,
+            size: v.volume.sizeText,
+          })),
           allocator: outcome.allocator!,
         });
         if (i === names.length - 1) {
@@ -285,7 +306,9 @@ export class Engine implements PlanningView {
       requested: asked,
       placed: 0,
       summary:
-        asked > count ? `0/${asked} nodes placed: the request already holds ${held}/${req.count}` : '0/0 nodes placed',
+        asked > count
+          ? `0/${asked} nodes placed: the request already holds ${held}/${req.count}`
+          : '0/0 nodes placed',
       hostsFit: 0,
       hostsTotal: hostsInScope,
       reasons: {},

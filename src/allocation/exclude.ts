@@ -85,7 +85,8 @@ export class ExcludeList {
 
   /** Records a rejected host. The first reason recorded for a host is kept. */
   rejectHost(host: HostInfo, r: Rejection): void {
-    if (!this.hostRejections.has(host.key)) this.hostRejections.set(host.key, { host, rejection: r });
+    if (!this.hostRejections.has(host.key))
+      this.hostRejections.set(host.key, { host, rejection: r });
   }
 
   /** Records an avoided host (`Avoided`), the CloudStack `avoid.addHost`. */

@@ -53,18 +53,27 @@ export interface Explanation {
 export const DEFAULT_MAX_HOST_REASONS = 20;
 
 /** `0/12 hosts fit: 7 Insufficient memory, 3 MissingTags [ssd], 2 Avoided`. */
-export function summaryLine(fit: number, total: number, reasons: Readonly<Record<string, number>>): string {
+export function summaryLine(
+  fit: number,
+  total: number,
+  reasons: Readonly<Record<string, number>>,
+): string {
   const counts = formatReasonCounts(reasons);
   return counts ? `${fit}/${total} hosts fit: ${counts}` : `${fit}/${total} hosts fit`;
 }
 
 /** The capped host → reason list, in declared host order so it reads like the inventory. */
-export function hostReasons(avoid: ExcludeList, max: number): { hosts: HostReason[]; omitted: number } {
+export function hostReasons(
+  avoid: ExcludeList,
+  max: number,
+): { hosts: HostReason[]; omitted: number } {
   const all = [...avoid.rejectedHosts()].sort((a, b) => a.host.index - b.host.index);
-  const hosts = all.slice(0, Math.max(0, max)).map(({ host, rejection }) =>
-    rejection.detail === undefined
-      ? { name: host.key, reason: rejection.reason }
-      : { name: host.key, reason: rejection.reason, detail: rejection.detail },
-  );
+  const hosts = all
+    .slice(0, Math.max(0, max))
+    .map(({ host, rejection }) =>
+      rejection.detail === undefined
+        ? { name: host.key, reason: rejection.reason }
+        : { name: host.key, reason: rejection.reason, detail: rejection.detail },
+    );
   return { hosts, omitted: all.length - hosts.length };
 }

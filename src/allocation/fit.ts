@@ -18,9 +18,12 @@ import { formatFor } from './resources.js';
 /** Whether the request's placement (zone, pod, hostPool) allows this HostPool. */
 export function poolPlacementRejection(pool: PoolInfo, req: CompiledRequest): Rejection | null {
   const p = req.placement;
-  if (p.zone !== undefined && pool.zone !== p.zone) return rejection('PlacementMismatch', `zone ${pool.zone}`);
-  if (p.pod !== undefined && pool.pod !== p.pod) return rejection('PlacementMismatch', `pod ${pool.pod ?? '-'}`);
-  if (p.hostPool !== undefined && pool.name !== p.hostPool) return rejection('PlacementMismatch', `hostPool ${pool.name}`);
+  if (p.zone !== undefined && pool.zone !== p.zone)
+    return rejection('PlacementMismatch', `zone ${pool.zone}`);
+  if (p.pod !== undefined && pool.pod !== p.pod)
+    return rejection('PlacementMismatch', `pod ${pool.pod ?? '-'}`);
+  if (p.hostPool !== undefined && pool.name !== p.hostPool)
+    return rejection('PlacementMismatch', `hostPool ${pool.name}`);
   return null;
 }
 
@@ -58,7 +61,10 @@ export function checkHost(
   if (host.maxNodes !== undefined && usage.nodes >= host.maxNodes) {
     return rejection('MaxNodes', `maxNodes ${host.maxNodes}`);
   }
-  if (req.maxNodesPerHost !== undefined && (usage.owners.get(req.owner) ?? 0) >= req.maxNodesPerHost) {
+  if (
+    req.maxNodesPerHost !== undefined &&
+    (usage.owners.get(req.owner) ?? 0) >= req.maxNodesPerHost
+  ) {
     return rejection('MaxNodes', `maxNodesPerHost ${req.maxNodesPerHost}`);
   }
   if (host.ports && portsInUse(host, usage.ports) >= host.ports.count) {
@@ -68,7 +74,8 @@ export function checkHost(
   for (const name of req.asked) {
     const ask = req.resources.get(name)!;
     const free = (host.allocatable.get(name) ?? 0n) - (usage.allocated.get(name) ?? 0n);
-    if (ask > free) return insufficient(name, `asked ${amount(name, ask)}, free ${amount(name, free)}`);
+    if (ask > free)
+      return insufficient(name, () => `asked ${amount(name, ask)}, free ${amount(name, free)}`);
   }
 
   const thresholds = host.pool.disableThreshold;
@@ -79,7 +86,10 @@ export function checkHost(
       if (!limit) continue;
       const after = (poolAllocated.get(name) ?? 0n) + req.resources.get(name)!;
       if (exceeds(after, host.pool.allocatable.get(name) ?? 0n, limit)) {
-        return overThreshold(name, `pool ${host.pool.name} would pass ${Number(limit.num) / Number(limit.den)}`);
+        return overThreshold(
+          name,
+          `pool ${host.pool.name} would pass ${Number(limit.num) / Number(limit.den)}`,
+        );
       }
     }
   }
@@ -112,9 +122,12 @@ export function checkStoragePool(
   pending: ReadonlyMap<string, bigint>,
 ): Rejection | null {
   const wanted = req.placement.storagePool;
-  if (wanted !== undefined && sp.name !== wanted) return rejection('PlacementMismatch', `storagePool ${sp.name}`);
-  if (!reachable(sp, host)) return rejection('PlacementMismatch', `${sp.scope} pool not reachable from ${host.key}`);
-  if (volume.scope !== undefined && sp.scope !== volume.scope) return rejection('PlacementMismatch', `scope ${sp.scope}`);
+  if (wanted !== undefined && sp.name !== wanted)
+    return rejection('PlacementMismatch', `storagePool ${sp.name}`);
+  if (!reachable(sp, host))
+    return rejection('PlacementMismatch', `${sp.scope} pool not reachable from ${host.key}`);
+  if (volume.scope !== undefined && sp.scope !== volume.scope)
+    return rejection('PlacementMismatch', `scope ${sp.scope}`);
   if (avoid.avoidsStoragePool(sp)) return rejection('Avoided');
   if (sp.state !== 'Enabled') return rejection('PoolDisabled');
   let missing: string[] | undefined;
@@ -123,7 +136,10 @@ export function checkStoragePool(
   const after = ledger.storageUsage(sp.name).allocated + (pending.get(sp.name) ?? 0n) + volume.size;
   if (after > sp.allocatable) {
     const free = sp.allocatable - (after - volume.size);
-    return insufficient('storage', `asked ${amount('storage', volume.size)}, free ${amount('storage', free)}`);
+    return insufficient(
+      'storage',
+      () => `asked ${amount('storage', volume.size)}, free ${amount('storage', free)}`,
+    );
   }
   if (sp.disableThreshold && exceeds(after, sp.allocatable, sp.disableThreshold)) {
     return overThreshold('storage');
@@ -141,7 +157,10 @@ export function portsInUse(host: HostInfo, ports: ReadonlyMap<number, number>): 
 }
 
 /** The lowest port of the host's range no node holds, or undefined (no range, or all taken). */
-export function lowestFreePort(host: HostInfo, ports: ReadonlyMap<number, number>): number | undefined {
+export function lowestFreePort(
+  host: HostInfo,
+  ports: ReadonlyMap<number, number>,
+): number | undefined {
   const range = host.ports;
   if (!range) return undefined;
   for (let p = range.base; p < range.base + range.count; p++) if (!ports.has(p)) return p;
@@ -152,7 +171,11 @@ export function lowestFreePort(host: HostInfo, ports: ReadonlyMap<number, number
  * The request-independent part of the rules: may this host take any node right now? (Pool and
  * host Enabled, maxNodes not reached, a port left.) The index folds it in to skip closed hosts.
  */
-export function eligibleHost(host: HostInfo, nodes: number, ports: ReadonlyMap<number, number>): boolean {
+export function eligibleHost(
+  host: HostInfo,
+  nodes: number,
+  ports: ReadonlyMap<number, number>,
+): boolean {
   if (host.pool.state !== 'Enabled' || host.state !== 'Enabled') return false;
   if (host.maxNodes !== undefined && nodes >= host.maxNodes) return false;
   if (host.ports && portsInUse(host, ports) >= host.ports.count) return false;

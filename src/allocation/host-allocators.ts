@@ -75,7 +75,11 @@ export function* screen(
  * allocator is exhausted `avoid` explains every host (the index skips hosts without naming why).
  * Returns how many hosts fit the rules without having been returned (0 for the built-ins).
  */
-export function recordRest(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList): number {
+export function recordRest(
+  request: CompiledRequest,
+  plan: DeploymentPlan,
+  avoid: ExcludeList,
+): number {
   const view = plan.view;
   let fit = 0;
   for (const host of view.inventory.hosts) {
@@ -94,9 +98,18 @@ export abstract class BuiltinHostAllocator implements HostAllocator {
     readonly name: string,
   ) {}
 
-  abstract candidates(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList): Iterable<HostInfo>;
+  abstract candidates(
+    request: CompiledRequest,
+    plan: DeploymentPlan,
+    avoid: ExcludeList,
+  ): Iterable<HostInfo>;
 
-  allocate(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList, returnUpTo: number): HostInfo[] {
+  allocate(
+    request: CompiledRequest,
+    plan: DeploymentPlan,
+    avoid: ExcludeList,
+    returnUpTo: number,
+  ): HostInfo[] {
     const out: HostInfo[] = [];
     if (returnUpTo === 0) return out;
     for (const host of this.candidates(request, plan, avoid)) {
@@ -112,7 +125,11 @@ export class FirstFitAllocator extends BuiltinHostAllocator {
   constructor(name = 'firstFit') {
     super('firstFit', name);
   }
-  candidates(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList): Iterable<HostInfo> {
+  candidates(
+    request: CompiledRequest,
+    plan: DeploymentPlan,
+    avoid: ExcludeList,
+  ): Iterable<HostInfo> {
     return screen(plan.view.queries(request).declared(), request, plan, avoid);
   }
 }
@@ -121,7 +138,11 @@ export class FirstFitLeastConsumedAllocator extends BuiltinHostAllocator {
   constructor(name = 'firstFitLeastConsumed') {
     super('firstFitLeastConsumed', name);
   }
-  candidates(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList): Iterable<HostInfo> {
+  candidates(
+    request: CompiledRequest,
+    plan: DeploymentPlan,
+    avoid: ExcludeList,
+  ): Iterable<HostInfo> {
     return screen(sourceOf(plan.view.queries(request).byFree('desc')), request, plan, avoid);
   }
 }
@@ -130,7 +151,11 @@ export class BestFitAllocator extends BuiltinHostAllocator {
   constructor(name = 'bestFit') {
     super('bestFit', name);
   }
-  candidates(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList): Iterable<HostInfo> {
+  candidates(
+    request: CompiledRequest,
+    plan: DeploymentPlan,
+    avoid: ExcludeList,
+  ): Iterable<HostInfo> {
     return screen(sourceOf(plan.view.queries(request).byFree('asc')), request, plan, avoid);
   }
 }
@@ -142,9 +167,18 @@ export class RandomHostAllocator extends BuiltinHostAllocator {
   ) {
     super('random', name);
   }
-  candidates(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList): Iterable<HostInfo> {
+  candidates(
+    request: CompiledRequest,
+    plan: DeploymentPlan,
+    avoid: ExcludeList,
+  ): Iterable<HostInfo> {
     const random = mulberry32(hashSeed(this.seed, request.owner, plan.nodeName));
-    return screen(sourceOf(lazyPermutation(plan.view.inventory.hosts.length, random)), request, plan, avoid);
+    return screen(
+      sourceOf(lazyPermutation(plan.view.inventory.hosts.length, random)),
+      request,
+      plan,
+      avoid,
+    );
   }
 }
 
@@ -164,11 +198,20 @@ export class UserDispersingAllocator extends BuiltinHostAllocator {
   constructor(name = 'userDispersing') {
     super('userDispersing', name);
   }
-  *candidates(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList): Iterable<HostInfo> {
+  *candidates(
+    request: CompiledRequest,
+    plan: DeploymentPlan,
+    avoid: ExcludeList,
+  ): Iterable<HostInfo> {
     const used = namespaceHosts(request, plan, false);
     const usedSet = new Set(used);
     // Hosts without any node of the namespace first (count 0), in declared order...
-    yield* screen(plan.view.queries(request).declared((h) => usedSet.has(h)), request, plan, avoid);
+    yield* screen(
+      plan.view.queries(request).declared((h) => usedSet.has(h)),
+      request,
+      plan,
+      avoid,
+    );
     // ...then the namespace's hosts, fewest nodes first.
     yield* screen(sourceOf(used), request, plan, avoid);
   }
@@ -178,10 +221,19 @@ export class UserConcentratedAllocator extends BuiltinHostAllocator {
   constructor(name = 'userConcentrated') {
     super('userConcentrated', name);
   }
-  *candidates(request: CompiledRequest, plan: DeploymentPlan, avoid: ExcludeList): Iterable<HostInfo> {
+  *candidates(
+    request: CompiledRequest,
+    plan: DeploymentPlan,
+    avoid: ExcludeList,
+  ): Iterable<HostInfo> {
     const used = namespaceHosts(request, plan, true);
     const usedSet = new Set(used);
     yield* screen(sourceOf(used), request, plan, avoid);
-    yield* screen(plan.view.queries(request).declared((h) => usedSet.has(h)), request, plan, avoid);
+    yield* screen(
+      plan.view.queries(request).declared((h) => usedSet.has(h)),
+      request,
+      plan,
+      avoid,
+    );
   }
 }

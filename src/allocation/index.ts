@@ -18,7 +18,13 @@ export type {
   StorageScope,
   VolumeRequest,
 } from './model.js';
-export { AllocationError, InvalidSpecError, LedgerError, QuantityError, UnknownAllocatorError } from './errors.js';
+export {
+  AllocationError,
+  InvalidSpecError,
+  LedgerError,
+  QuantityError,
+  UnknownAllocatorError,
+} from './errors.js';
 export {
   NANOS_PER_UNIT,
   canonicalQuantity,
@@ -109,8 +115,10 @@ export {
   type PlanResult,
 } from './engine.js';
 export {
+  affectedNodes,
   hostPoolUsage,
   storagePoolUsage,
+  type AffectedNode,
   type HostPoolUsageStatus,
   type HostUsageStatus,
   type StoragePoolUsageStatus,

@@ -6,7 +6,14 @@
 // One invalid pool never hides the others: it is left out and reported in `problems`, so the
 // operator keeps allocating on everything else (DESIGN.md invariant 5).
 import { AllocationError, InvalidSpecError } from './errors.js';
-import type { HostPool, HostState, PoolState, PortRange, StoragePool, StorageScope } from './model.js';
+import type {
+  HostPool,
+  HostState,
+  PoolState,
+  PortRange,
+  StoragePool,
+  StorageScope,
+} from './model.js';
 import { parseNonNegativeQuantity } from './quantity.js';
 import { ONE, isPositive, ratioOf, scaleFloor, type Ratio } from './rational.js';
 import { parseResources, sortResourceNames, type Resources } from './resources.js';
@@ -102,13 +109,15 @@ const byName = (a: { metadata: { name: string } }, b: { metadata: { name: string
 
 function exactRatio(value: unknown, object: string, field: string): Ratio {
   const r = typeof value === 'number' ? ratioOf(value) : undefined;
-  if (!r || !isPositive(r)) throw new InvalidSpecError(object, field, `must be a number > 0, got ${String(value)}`);
+  if (!r || !isPositive(r))
+    throw new InvalidSpecError(object, field, `must be a number > 0, got ${String(value)}`);
   return r;
 }
 
 function fraction(value: unknown, object: string, field: string): Ratio {
   const r = exactRatio(value, object, field);
-  if (r.num > r.den) throw new InvalidSpecError(object, field, `must be in (0, 1], got ${String(value)}`);
+  if (r.num > r.den)
+    throw new InvalidSpecError(object, field, `must be in (0, 1], got ${String(value)}`);
   return r;
 }
 
@@ -129,7 +138,11 @@ function poolState(value: unknown, object: string, field: string): PoolState {
 function hostState(value: unknown, object: string, field: string): HostState {
   if (value === undefined || value === 'Enabled') return 'Enabled';
   if (value === 'Disabled' || value === 'Maintenance') return value;
-  throw new InvalidSpecError(object, field, `must be Enabled, Disabled or Maintenance, got ${String(value)}`);
+  throw new InvalidSpecError(
+    object,
+    field,
+    `must be Enabled, Disabled or Maintenance, got ${String(value)}`,
+  );
 }
 
 function nonNegativeInt(value: unknown, object: string, field: string): number | undefined {
@@ -151,7 +164,12 @@ function portRange(value: unknown, object: string, field: string): PortRange | u
     p.base >= 1 &&
     p.count >= 1 &&
     p.base + p.count - 1 <= 65535;
-  if (!ok) throw new InvalidSpecError(object, field, 'needs base ≥ 1, count ≥ 1 and base + count - 1 ≤ 65535');
+  if (!ok)
+    throw new InvalidSpecError(
+      object,
+      field,
+      'needs base ≥ 1, count ≥ 1 and base + count - 1 ≤ 65535',
+    );
   return { base: p.base!, count: p.count! };
 }
 
@@ -186,7 +204,8 @@ function compilePool(hp: HostPool, problems: InventoryProblem[]): PoolDraft {
   const object = `HostPool ${name}`;
   const spec = hp.spec;
   if (!spec || typeof spec !== 'object') throw new InvalidSpecError(object, 'spec', 'missing');
-  if (typeof spec.zone !== 'string' || spec.zone === '') throw new InvalidSpecError(object, 'spec.zone', 'required');
+  if (typeof spec.zone !== 'string' || spec.zone === '')
+    throw new InvalidSpecError(object, 'spec.zone', 'required');
   const tags = tagList(spec.tags, object, 'spec.tags');
   const overprovisioning = new Map<string, Ratio>();
   for (const [res, v] of Object.entries(spec.overprovisioning ?? {})) {
@@ -197,15 +216,18 @@ function compilePool(hp: HostPool, problems: InventoryProblem[]): PoolDraft {
     disableThreshold.set(res, fraction(v, object, `spec.disableThreshold.${res}`));
   }
   const reserved = parseResources(spec.reserved, object, 'spec.reserved');
-  if (!Array.isArray(spec.hosts)) throw new InvalidSpecError(object, 'spec.hosts', 'must be a list');
+  if (!Array.isArray(spec.hosts))
+    throw new InvalidSpecError(object, 'spec.hosts', 'must be a list');
 
   const hosts: PoolDraft['hosts'] = [];
   const seen = new Set<string>();
   spec.hosts.forEach((h, i) => {
     const field = `spec.hosts[${i}]`;
     try {
-      if (!h || typeof h.name !== 'string' || h.name === '') throw new InvalidSpecError(object, `${field}.name`, 'required');
-      if (seen.has(h.name)) throw new InvalidSpecError(object, `${field}.name`, `duplicate host "${h.name}"`);
+      if (!h || typeof h.name !== 'string' || h.name === '')
+        throw new InvalidSpecError(object, `${field}.name`, 'required');
+      if (seen.has(h.name))
+        throw new InvalidSpecError(object, `${field}.name`, `duplicate host "${h.name}"`);
       seen.add(h.name);
       const capacity = parseResources(h.capacity, object, `${field}.capacity`);
       const hostTags = tagList(h.tags, object, `${field}.tags`);
@@ -256,13 +278,18 @@ function compileStoragePool(
   try {
     capacity = parseNonNegativeQuantity(spec.capacity);
   } catch (err) {
-    if (err instanceof AllocationError) throw new InvalidSpecError(object, 'spec.capacity', err.message);
+    if (err instanceof AllocationError)
+      throw new InvalidSpecError(object, 'spec.capacity', err.message);
     throw err;
   }
   const overprovisioning =
-    spec.overprovisioning === undefined ? ONE : exactRatio(spec.overprovisioning, object, 'spec.overprovisioning');
+    spec.overprovisioning === undefined
+      ? ONE
+      : exactRatio(spec.overprovisioning, object, 'spec.overprovisioning');
   const disableThreshold =
-    spec.disableThreshold === undefined ? undefined : fraction(spec.disableThreshold, object, 'spec.disableThreshold');
+    spec.disableThreshold === undefined
+      ? undefined
+      : fraction(spec.disableThreshold, object, 'spec.disableThreshold');
   let host: string | undefined;
   let hostPool: string | undefined;
   let zone: string | undefined;
@@ -270,7 +297,8 @@ function compileStoragePool(
   const scope = spec.scope;
   if (scope === 'Host') {
     const m = typeof spec.host === 'string' ? /^([^/]+)\/([^/]+)$/.exec(spec.host) : null;
-    if (!m) throw new InvalidSpecError(object, 'spec.host', 'Host scope needs host: <hostPool>/<host>');
+    if (!m)
+      throw new InvalidSpecError(object, 'spec.host', 'Host scope needs host: <hostPool>/<host>');
     host = spec.host;
     hostPool = m[1];
   } else if (scope === 'Cluster') {
@@ -279,10 +307,15 @@ function compileStoragePool(
     }
     hostPool = spec.hostPool;
   } else if (scope === 'Zone') {
-    if (typeof spec.zone !== 'string' || spec.zone === '') throw new InvalidSpecError(object, 'spec.zone', 'Zone scope needs zone');
+    if (typeof spec.zone !== 'string' || spec.zone === '')
+      throw new InvalidSpecError(object, 'spec.zone', 'Zone scope needs zone');
     zone = spec.zone;
   } else {
-    throw new InvalidSpecError(object, 'spec.scope', `must be Host, Cluster or Zone, got ${String(scope)}`);
+    throw new InvalidSpecError(
+      object,
+      'spec.scope',
+      `must be Host, Cluster or Zone, got ${String(scope)}`,
+    );
   }
   if (hostPool !== undefined) {
     const p = pools.get(hostPool);
@@ -372,7 +405,11 @@ export function buildInventory(
   for (const sp of [...storagePools].sort(byName)) {
     const name = sp?.metadata?.name;
     if (typeof name !== 'string' || storageByName.has(name)) {
-      problems.push({ kind: 'StoragePool', name: String(name), message: 'missing or duplicate name' });
+      problems.push({
+        kind: 'StoragePool',
+        name: String(name),
+        message: 'missing or duplicate name',
+      });
       continue;
     }
     try {

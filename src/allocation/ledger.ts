@@ -119,7 +119,11 @@ export class Ledger {
     }
     let resources: Resources = NO_RESOURCES;
     try {
-      resources = parseResources(request.spec?.resources, `ResourceRequest ${ns}/${name}`, 'spec.resources');
+      resources = parseResources(
+        request.spec?.resources,
+        `ResourceRequest ${ns}/${name}`,
+        'spec.resources',
+      );
     } catch (err) {
       if (!(err instanceof AllocationError)) throw err;
       this.problems.push(`${err.message} (its nodes are counted without resources)`);
@@ -130,12 +134,18 @@ export class Ledger {
         this.restoreNode(ns, name, node, resources);
       } catch (err) {
         if (!(err instanceof AllocationError)) throw err;
-        this.problems.push(`ResourceRequest ${ns}/${name}: node ${String(node?.name)}: ${err.message}`);
+        this.problems.push(
+          `ResourceRequest ${ns}/${name}: node ${String(node?.name)}: ${err.message}`,
+        );
       }
     }
   }
 
-  /** Accounts one recorded node; `resources` are the request's per-node resources. */
+  /**
+   * Accounts one recorded node; `resources` are the request's per-node resources (spec.resources).
+   * Idempotent: a node the owner already holds is returned as it is, so restoring the records
+   * again after a configuration reload does not count them twice.
+   */
   restoreNode(
     namespace: string,
     name: string,
@@ -143,8 +153,16 @@ export class Ledger {
     resources: Resources | ResourceMap,
   ): LedgerEntry {
     if (!node || typeof node.name !== 'string') throw new LedgerError('node without a name');
+    const held = this.entry(ownerKey(namespace, name), node.name);
+    if (held) return held;
     const parsed =
-      resources instanceof Map ? resources : parseResources(resources as ResourceMap, `ResourceRequest ${namespace}/${name}`, 'spec.resources');
+      resources instanceof Map
+        ? resources
+        : parseResources(
+            resources as ResourceMap,
+            `ResourceRequest ${namespace}/${name}`,
+            'spec.resources',
+          );
     const volumes: LedgerVolume[] = (node.volumes ?? []).map((v) => ({
       name: v.name,
       storagePool: v.storagePool,
@@ -168,9 +186,12 @@ export class Ledger {
   reserve(input: ReserveInput): LedgerEntry {
     const owner = ownerKey(input.namespace, input.name);
     let nodes = this.byOwner.get(owner);
-    if (nodes?.has(input.node)) throw new LedgerError(`${owner} already holds node "${input.node}"`);
+    if (nodes?.has(input.node))
+      throw new LedgerError(`${owner} already holds node "${input.node}"`);
     const hostKey =
-      input.hostPool !== undefined && input.host !== undefined ? `${input.hostPool}/${input.host}` : undefined;
+      input.hostPool !== undefined && input.host !== undefined
+        ? `${input.hostPool}/${input.host}`
+        : undefined;
     const entry: LedgerEntry = {
       owner,
       namespace: input.namespace,
@@ -258,7 +279,12 @@ export class Ledger {
 
   /** True when no node is held and every usage is zero. */
   isEmpty(): boolean {
-    return this.byOwner.size === 0 && this.hosts.size === 0 && this.hostPools.size === 0 && this.storage.size === 0;
+    return (
+      this.byOwner.size === 0 &&
+      this.hosts.size === 0 &&
+      this.hostPools.size === 0 &&
+      this.storage.size === 0
+    );
   }
 
   /** Called after every reserve and release; returns the unsubscribe function. */
@@ -272,7 +298,13 @@ export class Ledger {
     if (entry.hostKey !== undefined) {
       let u = this.hosts.get(entry.hostKey);
       if (!u) {
-        u = { allocated: new Map(), nodes: 0, ports: new Map(), namespaces: new Map(), owners: new Map() };
+        u = {
+          allocated: new Map(),
+          nodes: 0,
+          ports: new Map(),
+          namespaces: new Map(),
+          owners: new Map(),
+        };
         this.hosts.set(entry.hostKey, u);
       }
       accumulate(u.allocated, entry.resources, big);
@@ -281,7 +313,8 @@ export class Ledger {
       bump(u.namespaces, entry.namespace, sign);
       bump(u.owners, entry.owner, sign);
       // Usage that is back to nothing is dropped, so "release everything" leaves no entry at all.
-      if (u.nodes === 0 && u.allocated.size === 0 && u.ports.size === 0) this.hosts.delete(entry.hostKey);
+      if (u.nodes === 0 && u.allocated.size === 0 && u.ports.size === 0)
+        this.hosts.delete(entry.hostKey);
 
       let pool = this.hostPools.get(entry.hostPool!);
       if (!pool) {
@@ -309,7 +342,11 @@ export class Ledger {
       touched.push(v.storagePool);
     }
     if (this.listeners.size > 0) {
-      const change: LedgerChange = { hostKey: entry.hostKey, hostPool: entry.hostPool, storagePools: touched };
+      const change: LedgerChange = {
+        hostKey: entry.hostKey,
+        hostPool: entry.hostPool,
+        storagePools: touched,
+      };
       for (const l of this.listeners) l(change);
     }
   }

@@ -181,5 +181,7 @@ function candidatesOf(
   plan: DeploymentPlan,
   avoid: ExcludeList,
 ): Iterable<HostInfo> {
-  return allocator.candidates ? allocator.candidates(request, plan, avoid) : allocator.allocate(request, plan, avoid, -1);
+  return allocator.candidates
+    ? allocator.candidates(request, plan, avoid)
+    : allocator.allocate(request, plan, avoid, -1);
 }

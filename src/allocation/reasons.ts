@@ -52,14 +52,27 @@ export function rejection(code: ReasonCode, detail?: string): Rejection {
   return detail === undefined ? PLAIN.get(code)! : make(code, detail);
 }
 
-export function insufficient(resource: string, detail?: string): Rejection {
+export function insufficient(resource: string, detail?: string | (() => string)): Rejection {
   const reason = `Insufficient ${resource}`;
-  return detail === undefined ? { code: 'Insufficient', reason } : { code: 'Insufficient', reason, detail };
+  if (detail === undefined) return { code: 'Insufficient', reason };
+  if (typeof detail === 'string') return { code: 'Insufficient', reason, detail };
+  // The detail is printed for at most a capped list of hosts, while a failed plan may turn down
+  // tens of thousands: format it only when someone reads it.
+  let text: string | undefined;
+  return {
+    code: 'Insufficient',
+    reason,
+    get detail(): string {
+      return (text ??= detail());
+    },
+  };
 }
 
 export function overThreshold(resource: string, detail?: string): Rejection {
   const reason = `OverThreshold ${resource}`;
-  return detail === undefined ? { code: 'OverThreshold', reason } : { code: 'OverThreshold', reason, detail };
+  return detail === undefined
+    ? { code: 'OverThreshold', reason }
+    : { code: 'OverThreshold', reason, detail };
 }
 
 /** `MissingTags [gpu,ssd]`: the tags the candidate lacks, sorted. */

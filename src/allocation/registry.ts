@@ -38,7 +38,12 @@ export const HOST_ALLOCATOR_TYPES: readonly HostAllocatorType[] = [
   'userDispersing',
   'userConcentrated',
 ];
-export const STORAGE_ALLOCATOR_TYPES: readonly StorageAllocatorType[] = ['localStorage', 'clusterScope', 'zoneWide', 'random'];
+export const STORAGE_ALLOCATOR_TYPES: readonly StorageAllocatorType[] = [
+  'localStorage',
+  'clusterScope',
+  'zoneWide',
+  'random',
+];
 
 /** CloudStack's defaults: first fit for hosts; local, then cluster, then zone-wide storage. */
 export const DEFAULT_HOST_CHAIN: readonly AllocatorConfig[] = [{ type: 'firstFit' }];
@@ -51,7 +56,11 @@ export const DEFAULT_STORAGE_CHAIN: readonly AllocatorConfig[] = [
 function seedOf(entry: AllocatorConfig): number {
   const seed = entry.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
-    throw new InvalidSpecError('OperatorConfig', `allocator ${entry.name ?? entry.type}.seed`, `must be an integer, got ${String(seed)}`);
+    throw new InvalidSpecError(
+      'OperatorConfig',
+      `allocator ${entry.name ?? entry.type}.seed`,
+      `must be an integer, got ${String(seed)}`,
+    );
   }
   return seed;
 }
@@ -98,11 +107,17 @@ export class AllocatorRegistry {
   /** The chains of a profile; entries may be config entries or ready allocator objects. */
   chains(profile: AllocatorProfile = {}): AllocatorChains {
     const host = profile.hostAllocators?.length ? profile.hostAllocators : DEFAULT_HOST_CHAIN;
-    const storage = profile.storageAllocators?.length ? profile.storageAllocators : DEFAULT_STORAGE_CHAIN;
+    const storage = profile.storageAllocators?.length
+      ? profile.storageAllocators
+      : DEFAULT_STORAGE_CHAIN;
     return {
-      host: host.map((e) => (isAllocatorObject(e) ? (e as HostAllocator) : this.hostAllocator(e as AllocatorConfig))),
+      host: host.map((e) =>
+        isAllocatorObject(e) ? (e as HostAllocator) : this.hostAllocator(e as AllocatorConfig),
+      ),
       storage: storage.map((e) =>
-        isAllocatorObject(e) ? (e as StorageAllocator) : this.storageAllocator(e as AllocatorConfig),
+        isAllocatorObject(e)
+          ? (e as StorageAllocator)
+          : this.storageAllocator(e as AllocatorConfig),
       ),
     };
   }

@@ -75,11 +75,24 @@ export function compileRequest(request: ResourceRequest): CompiledRequest {
   if (!spec || typeof spec !== 'object') throw new InvalidSpecError(object, 'spec', 'missing');
   const count = spec.count;
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
-    throw new InvalidSpecError(object, 'spec.count', `must be a whole number ≥ 0, got ${String(count)}`);
+    throw new InvalidSpecError(
+      object,
+      'spec.count',
+      `must be a whole number ≥ 0, got ${String(count)}`,
+    );
   }
   const minCount = spec.minCount ?? count;
-  if (typeof minCount !== 'number' || !Number.isSafeInteger(minCount) || minCount < 0 || minCount > count) {
-    throw new InvalidSpecError(object, 'spec.minCount', `must be a whole number in [0, count], got ${String(minCount)}`);
+  if (
+    typeof minCount !== 'number' ||
+    !Number.isSafeInteger(minCount) ||
+    minCount < 0 ||
+    minCount > count
+  ) {
+    throw new InvalidSpecError(
+      object,
+      'spec.minCount',
+      `must be a whole number in [0, count], got ${String(minCount)}`,
+    );
   }
   const resources = parseResources(spec.resources, object, 'spec.resources');
   const asked = [...resources].filter(([, v]) => v > 0n).map(([k]) => k);
@@ -88,19 +101,26 @@ export function compileRequest(request: ResourceRequest): CompiledRequest {
   const names = new Set<string>();
   (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((v, i) => {
     const field = `spec.volumes[${i}]`;
-    if (!v || typeof v.name !== 'string' || v.name === '') throw new InvalidSpecError(object, `${field}.name`, 'required');
-    if (names.has(v.name)) throw new InvalidSpecError(object, `${field}.name`, `duplicate volume "${v.name}"`);
+    if (!v || typeof v.name !== 'string' || v.name === '')
+      throw new InvalidSpecError(object, `${field}.name`, 'required');
+    if (names.has(v.name))
+      throw new InvalidSpecError(object, `${field}.name`, `duplicate volume "${v.name}"`);
     names.add(v.name);
     let size: bigint;
     try {
       size = parseNonNegativeQuantity(v.size);
     } catch (err) {
-      if (err instanceof AllocationError) throw new InvalidSpecError(object, `${field}.size`, err.message);
+      if (err instanceof AllocationError)
+        throw new InvalidSpecError(object, `${field}.size`, err.message);
       throw err;
     }
     const scope = v.scope;
     if (scope !== undefined && scope !== 'Host' && scope !== 'Cluster' && scope !== 'Zone') {
-      throw new InvalidSpecError(object, `${field}.scope`, `must be Host, Cluster or Zone, got ${String(scope)}`);
+      throw new InvalidSpecError(
+        object,
+        `${field}.scope`,
+        `must be Host, Cluster or Zone, got ${String(scope)}`,
+      );
     }
     volumes.push({ name: v.name, size, sizeText: v.size, tags: [...set(v.tags)], scope, order: i });
   });
@@ -108,7 +128,11 @@ export function compileRequest(request: ResourceRequest): CompiledRequest {
 
   const mnph = spec.maxNodesPerHost;
   if (mnph !== undefined && (typeof mnph !== 'number' || !Number.isSafeInteger(mnph) || mnph < 1)) {
-    throw new InvalidSpecError(object, 'spec.maxNodesPerHost', `must be a whole number ≥ 1, got ${String(mnph)}`);
+    throw new InvalidSpecError(
+      object,
+      'spec.maxNodesPerHost',
+      `must be a whole number ≥ 1, got ${String(mnph)}`,
+    );
   }
   const p = spec.placement ?? {};
   const a = spec.avoid ?? {};

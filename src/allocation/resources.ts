@@ -42,10 +42,16 @@ export function parseResources(
     try {
       nanos = parseQuantityDetailed(raw as ResourceMap[string]).nanos;
     } catch (err) {
-      if (err instanceof QuantityError) throw new InvalidSpecError(object, `${field}.${name}`, err.message);
+      if (err instanceof QuantityError)
+        throw new InvalidSpecError(object, `${field}.${name}`, err.message);
       throw err;
     }
-    if (nanos < 0n) throw new InvalidSpecError(object, `${field}.${name}`, `must not be negative (${String(raw)})`);
+    if (nanos < 0n)
+      throw new InvalidSpecError(
+        object,
+        `${field}.${name}`,
+        `must not be negative (${String(raw)})`,
+      );
     out.set(name, nanos);
   }
   return out;
@@ -89,7 +95,10 @@ export function isZero(r: Resources): boolean {
 
 /** Memory-like resources print in binary units (16Gi), everything else in decimal SI (500m). */
 export function formatFor(name: string): QuantityFormat {
-  return name === 'memory' || name === 'storage' || name.endsWith('-storage') || name.startsWith('hugepages-')
+  return name === 'memory' ||
+    name === 'storage' ||
+    name.endsWith('-storage') ||
+    name.startsWith('hugepages-')
     ? 'BinarySI'
     : 'DecimalSI';
 }
@@ -97,6 +106,7 @@ export function formatFor(name: string): QuantityFormat {
 /** Back to a ResourceMap of canonical strings, in resource order, for statuses. */
 export function formatResources(r: Resources): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of sortResourceNames(r.keys())) out[name] = formatQuantity(r.get(name) ?? 0n, formatFor(name));
+  for (const name of sortResourceNames(r.keys()))
+    out[name] = formatQuantity(r.get(name) ?? 0n, formatFor(name));
   return out;
 }

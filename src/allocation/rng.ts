@@ -33,7 +33,10 @@ export function mulberry32(seed: number): () => number {
  * A lazy Fisher–Yates permutation of [0, n): each draw costs O(1) and only the positions touched
  * are stored, so taking the first few of 50,000 hosts does not shuffle all of them.
  */
-export function* lazyPermutation(n: number, random: () => number): Generator<number, void, undefined> {
+export function* lazyPermutation(
+  n: number,
+  random: () => number,
+): Generator<number, void, undefined> {
   const swapped = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const j = i + Math.floor(random() * (n - i));

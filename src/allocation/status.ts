@@ -70,3 +70,32 @@ export function storagePoolUsage(engine: Engine, name: string): StoragePoolUsage
     volumes: u.volumes,
   };
 }
+
+export interface AffectedNode {
+  readonly owner: string;
+  readonly node: string;
+  /** `<hostPool>/<host>`. */
+  readonly host: string;
+  readonly why: 'HostDisabled' | 'HostMaintenance' | 'HostMissing';
+}
+
+/**
+ * Nodes sitting on a host that is Disabled, in Maintenance or gone from the inventory (DESIGN.md:
+ * their requests become Degraded). A Disabled pool only stops new placements, so it is not listed.
+ */
+export function affectedNodes(engine: Engine): AffectedNode[] {
+  const out: AffectedNode[] = [];
+  for (const e of engine.ledger.entries()) {
+    if (e.hostKey === undefined) continue;
+    const host = engine.inventory.hostByKey.get(e.hostKey);
+    const why = !host
+      ? 'HostMissing'
+      : host.state === 'Disabled'
+        ? 'HostDisabled'
+        : host.state === 'Maintenance'
+          ? 'HostMaintenance'
+          : undefined;
+    if (why) out.push({ owner: e.owner, node: e.node, host: e.hostKey, why });
+  }
+  return out;
+}

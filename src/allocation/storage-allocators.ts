@@ -38,7 +38,11 @@ function screenPools(
 }
 
 /** The pools of one scope reachable from a host, by name. */
-export function poolsOfScope(inventory: Inventory, host: HostInfo, scope: StorageScope): readonly StoragePoolInfo[] {
+export function poolsOfScope(
+  inventory: Inventory,
+  host: HostInfo,
+  scope: StorageScope,
+): readonly StoragePoolInfo[] {
   switch (scope) {
     case 'Host':
       return inventory.storageByHost.get(host.key) ?? NONE;
@@ -64,7 +68,14 @@ export class ScopedStorageAllocator implements StorageAllocator {
     returnUpTo: number,
   ): StoragePoolInfo[] {
     if (!plan.host || (volume.scope !== undefined && volume.scope !== this.scope)) return [];
-    return screenPools(poolsOfScope(plan.view.inventory, plan.host, this.scope), volume, request, plan, avoid, returnUpTo);
+    return screenPools(
+      poolsOfScope(plan.view.inventory, plan.host, this.scope),
+      volume,
+      request,
+      plan,
+      avoid,
+      returnUpTo,
+    );
   }
 }
 
@@ -92,9 +103,13 @@ export class RandomStorageAllocator implements StorageAllocator {
   ): StoragePoolInfo[] {
     const host = plan.host;
     if (!host) return [];
-    const scopes: readonly StorageScope[] = volume.scope ? [volume.scope] : ['Host', 'Cluster', 'Zone'];
+    const scopes: readonly StorageScope[] = volume.scope
+      ? [volume.scope]
+      : ['Host', 'Cluster', 'Zone'];
     const reachable = scopes.flatMap((s) => poolsOfScope(plan.view.inventory, host, s));
-    const random = mulberry32(hashSeed(this.seed, request.owner, plan.nodeName, host.key, volume.name));
+    const random = mulberry32(
+      hashSeed(this.seed, request.owner, plan.nodeName, host.key, volume.name),
+    );
     const order = [...lazyPermutation(reachable.length, random)].map((i) => reachable[i]!);
     return screenPools(order, volume, request, plan, avoid, returnUpTo);
   }

@@ -62,7 +62,12 @@ export class HostPoolWrapper {
   /** Adds a host; the address defaults to a unique made-up one. */
   host(name: string, capacity: ResourceMap, extra: Partial<HostSpec> = {}): this {
     const i = this.o.spec.hosts.length + 1;
-    this.o.spec.hosts.push({ name, address: `10.0.${this.o.metadata.name.length}.${i}`, capacity, ...extra });
+    this.o.spec.hosts.push({
+      name,
+      address: `10.0.${this.o.metadata.name.length}.${i}`,
+      capacity,
+      ...extra,
+    });
     return this;
   }
   /** Adds n identical hosts named `<prefix>-0`…. */
@@ -119,7 +124,8 @@ export class StoragePoolWrapper {
   }
   obj(): StoragePool {
     const o = structuredClone(this.o);
-    for (const k of Object.keys(o.spec) as Array<keyof StoragePool['spec']>) if (o.spec[k] === undefined) delete o.spec[k];
+    for (const k of Object.keys(o.spec) as Array<keyof StoragePool['spec']>)
+      if (o.spec[k] === undefined) delete o.spec[k];
     return o;
   }
 }
@@ -174,7 +180,8 @@ export class RequestWrapper {
   }
 }
 
-export const makeRequest = (namespace: string, name: string): RequestWrapper => new RequestWrapper(namespace, name);
+export const makeRequest = (namespace: string, name: string): RequestWrapper =>
+  new RequestWrapper(namespace, name);
 
 /** An engine over the given objects, with a ledger rebuilt from the requests' status. */
 export function engineOf(
@@ -186,12 +193,18 @@ export function engineOf(
 }
 
 /** Chains of built-ins by type; storage defaults to CloudStack's local → cluster → zone. */
-export function chainsOf(host: Array<string | AllocatorConfig>, storage?: Array<string | AllocatorConfig>): AllocatorChains {
-  const entry = (e: string | AllocatorConfig): AllocatorConfig => (typeof e === 'string' ? { type: e } : e);
+export function chainsOf(
+  host: Array<string | AllocatorConfig>,
+  storage?: Array<string | AllocatorConfig>,
+): AllocatorChains {
+  const entry = (e: string | AllocatorConfig): AllocatorConfig =>
+    typeof e === 'string' ? { type: e } : e;
   return createChains({ hostAllocators: host.map(entry), storageAllocators: storage?.map(entry) });
 }
 
 /** `pool/host` of each placement, in order. */
-export function hostsOf(result: { placements: ReadonlyArray<{ hostPool: string; host: string }> }): string[] {
+export function hostsOf(result: {
+  placements: ReadonlyArray<{ hostPool: string; host: string }>;
+}): string[] {
   return result.placements.map((p) => `${p.hostPool}/${p.host}`);
 }

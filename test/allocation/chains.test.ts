@@ -13,29 +13,48 @@ import {
   type HostAllocator,
   type HostInfo,
 } from '../../src/allocation/index.js';
-import { chainsOf, engineOf, hostsOf, makeHostPool, makeRequest, makeStoragePool } from './builders.js';
+import {
+  chainsOf,
+  engineOf,
+  hostsOf,
+  makeHostPool,
+  makeRequest,
+  makeStoragePool,
+} from './builders.js';
 
 /** A custom allocator returning a fixed list of host keys (those present), like a module would. */
 function fixed(name: string, keys: string[], calls: string[] = []): HostAllocator {
   return {
     name,
     type: 'module',
-    allocate(_request: CompiledRequest, plan: DeploymentPlan, _avoid: ExcludeList, returnUpTo: number): HostInfo[] {
+    allocate(
+      _request: CompiledRequest,
+      plan: DeploymentPlan,
+      _avoid: ExcludeList,
+      returnUpTo: number,
+    ): HostInfo[] {
       calls.push(name);
-      const hosts = keys.map((k) => plan.view.inventory.hostByKey.get(k)).filter((h): h is HostInfo => !!h);
+      const hosts = keys
+        .map((k) => plan.view.inventory.hostByKey.get(k))
+        .filter((h): h is HostInfo => !!h);
       return returnUpTo < 0 ? hosts : hosts.slice(0, returnUpTo);
     },
   };
 }
 
-const pools = () => [makeHostPool('p').host('a', { cpu: '4' }).host('b', { cpu: '4' }).host('c', { cpu: '1' }).obj()];
+const pools = () => [
+  makeHostPool('p').host('a', { cpu: '4' }).host('b', { cpu: '4' }).host('c', { cpu: '1' }).obj(),
+];
 const ask = () => makeRequest('ns', 'r').resources({ cpu: '2' }).obj();
 
 describe('allocation/chains', () => {
   it('falls through to the next allocator when one answers empty', () => {
     const calls: string[] = [];
     const engine = engineOf(pools());
-    const chains = { host: [fixed('empty', [], calls), fixed('second', ['p/b'], calls)], storage: createChains().storage };
+    const chains = {
+      host: [fixed('empty', [], calls), fixed('second', ['p/b'], calls)],
+      storage: createChains().storage,
+    };
     const r = engine.plan(ask(), chains);
     expect(hostsOf(r)).to.deep.equal(['p/b']);
     expect(calls).to.deep.equal(['empty', 'second']);
@@ -48,12 +67,17 @@ describe('allocation/chains', () => {
 
   it('does not fall through when the first answer is non-empty but its hosts fail on storage', () => {
     const calls: string[] = [];
-    const engine = engineOf(pools(), [makeStoragePool('local-b').onHost('p/b').capacity('10Gi').obj()]);
+    const engine = engineOf(pools(), [
+      makeStoragePool('local-b').onHost('p/b').capacity('10Gi').obj(),
+    ]);
     const chains = {
       host: [fixed('first', ['p/a'], calls), fixed('second', ['p/b'], calls)],
       storage: createChains().storage,
     };
-    const r = engine.plan(makeRequest('ns', 'r').resources({ cpu: '2' }).volume('d', '1Gi').obj(), chains);
+    const r = engine.plan(
+      makeRequest('ns', 'r').resources({ cpu: '2' }).volume('d', '1Gi').obj(),
+      chains,
+    );
     expect(r.placements).to.deep.equal([]);
     expect(calls).to.deep.equal(['first']);
     expect(r.explanation.reasons['NoStorage']).to.equal(1);
@@ -69,7 +93,10 @@ describe('allocation/chains', () => {
 
   it('all allocators of a chain share avoid: the explanation counts each host once', () => {
     const engine = engineOf(pools());
-    const r = engine.plan(makeRequest('ns', 'r').resources({ cpu: '8' }).obj(), chainsOf(['firstFit', { type: 'random', seed: 1 }]));
+    const r = engine.plan(
+      makeRequest('ns', 'r').resources({ cpu: '8' }).obj(),
+      chainsOf(['firstFit', { type: 'random', seed: 1 }]),
+    );
     expect(r.explanation.summary).to.equal('0/3 hosts fit: 3 Insufficient cpu');
     expect(r.explanation.allocators.map((a) => [a.allocator, a.considered])).to.deep.equal([
       ['firstFit', 3],
@@ -101,18 +128,32 @@ describe('allocation/chains', () => {
         'userDispersing',
         'userConcentrated',
       ]);
-      expect(reg.storageTypes()).to.have.members(['localStorage', 'clusterScope', 'zoneWide', 'random']);
+      expect(reg.storageTypes()).to.have.members([
+        'localStorage',
+        'clusterScope',
+        'zoneWide',
+        'random',
+      ]);
       for (const type of reg.hostTypes()) expect(reg.hostAllocator({ type }).type).to.equal(type);
-      for (const type of reg.storageTypes()) expect(reg.storageAllocator({ type }).type).to.equal(type);
+      for (const type of reg.storageTypes())
+        expect(reg.storageAllocator({ type }).type).to.equal(type);
     });
 
     it('uses the entry name in explanations', () => {
-      expect(defaultRegistry().hostAllocator({ type: 'firstFit', name: 'primary' }).name).to.equal('primary');
+      expect(defaultRegistry().hostAllocator({ type: 'firstFit', name: 'primary' }).name).to.equal(
+        'primary',
+      );
     });
 
     it('throws a typed error for an unknown type', () => {
-      expect(() => defaultRegistry().hostAllocator({ type: 'worstFit' })).to.throw(UnknownAllocatorError, 'worstFit');
-      expect(() => defaultRegistry().storageAllocator({ type: 'tape' })).to.throw(UnknownAllocatorError, 'tape');
+      expect(() => defaultRegistry().hostAllocator({ type: 'worstFit' })).to.throw(
+        UnknownAllocatorError,
+        'worstFit',
+      );
+      expect(() => defaultRegistry().storageAllocator({ type: 'tape' })).to.throw(
+        UnknownAllocatorError,
+        'tape',
+      );
     });
 
     it('refuses a seed that is not an integer', () => {
@@ -122,11 +163,18 @@ describe('allocation/chains', () => {
     it('defaults to firstFit and local → cluster → zone', () => {
       const c = createChains();
       expect(c.host.map((a) => a.type)).to.deep.equal(['firstFit']);
-      expect(c.storage.map((a) => a.type)).to.deep.equal(['localStorage', 'clusterScope', 'zoneWide']);
+      expect(c.storage.map((a) => a.type)).to.deep.equal([
+        'localStorage',
+        'clusterScope',
+        'zoneWide',
+      ]);
     });
 
     it('registers custom types and accepts allocator objects in a profile', () => {
-      const reg = new AllocatorRegistry().registerHost('mine', (e) => new FirstFitAllocator(e.name ?? 'mine'));
+      const reg = new AllocatorRegistry().registerHost(
+        'mine',
+        (e) => new FirstFitAllocator(e.name ?? 'mine'),
+      );
       expect(reg.hostAllocator({ type: 'mine' }).name).to.equal('mine');
       const obj = fixed('object', []);
       const chains = defaultRegistry().chains({ hostAllocators: [obj, { type: 'bestFit' }] });

@@ -1,10 +1,20 @@
 // Each built-in host allocator: the order it offers hosts in, returnUpTo 1 / N / −1, and the
 // rejections it leaves in avoid.
 import { expect } from 'chai';
-import { createHostAllocator, type Engine, type HostAllocator } from '../../src/allocation/index.js';
+import {
+  createHostAllocator,
+  type Engine,
+  type HostAllocator,
+} from '../../src/allocation/index.js';
 import { chainsOf, engineOf, hostsOf, makeHostPool, makeRequest } from './builders.js';
 
-const node = (name: string, hostPool: string, host: string) => ({ name, provisioner: 'hosts', hostPool, host, address: 'x' });
+const node = (name: string, hostPool: string, host: string) => ({
+  name,
+  provisioner: 'hosts',
+  hostPool,
+  host,
+  address: 'x',
+});
 
 /**
  * Pools declared out of name order (firstFit sorts them): `b` then `a`.
@@ -18,17 +28,27 @@ const node = (name: string, hostPool: string, host: string) => ({ name, provisio
 function fixture(): Engine {
   return engineOf(
     [
-      makeHostPool('b').host('h1', { cpu: '8' }).host('h2', { cpu: '8' }, { state: 'Disabled' }).obj(),
-      makeHostPool('a').host('h1', { cpu: '8' }).host('h2', { cpu: '16' }).host('h3', { cpu: '2' }).obj(),
+      makeHostPool('b')
+        .host('h1', { cpu: '8' })
+        .host('h2', { cpu: '8' }, { state: 'Disabled' })
+        .obj(),
+      makeHostPool('a')
+        .host('h1', { cpu: '8' })
+        .host('h2', { cpu: '16' })
+        .host('h3', { cpu: '2' })
+        .obj(),
     ],
     [],
     [
-      makeRequest('other', 'x').resources({ cpu: '4' }).nodes(node('x-0', 'a', 'h1')).obj(),
-      makeRequest('team', 'old').count(3).resources({ cpu: '0' }).nodes(
-        node('o-0', 'b', 'h1'),
-        node('o-1', 'b', 'h1'),
-        node('o-2', 'a', 'h2'),
-      ).obj(),
+      makeRequest('other', 'x')
+        .resources({ cpu: '4' })
+        .nodes(node('x-0', 'a', 'h1'))
+        .obj(),
+      makeRequest('team', 'old')
+        .count(3)
+        .resources({ cpu: '0' })
+        .nodes(node('o-0', 'b', 'h1'), node('o-1', 'b', 'h1'), node('o-2', 'a', 'h2'))
+        .obj(),
     ],
   );
 }
@@ -78,9 +98,11 @@ describe('allocation/host allocators', () => {
         const engine = fixture();
         const { request, plan, avoid } = engine.planContext(ask);
         avoid.addHost(engine.inventory.hostByKey.get(hosts[0]!)!);
-        expect(createHostAllocator({ type }).allocate(request, plan, avoid, -1).map((h) => h.key)).to.deep.equal(
-          hosts.slice(1),
-        );
+        expect(
+          createHostAllocator({ type })
+            .allocate(request, plan, avoid, -1)
+            .map((h) => h.key),
+        ).to.deep.equal(hosts.slice(1));
       });
     });
   }
@@ -91,7 +113,10 @@ describe('allocation/host allocators', () => {
         makeHostPool('zeta').hosts(1, { cpu: '4' }).obj(),
         makeHostPool('alpha').host('second', { cpu: '4' }).host('first', { cpu: '4' }).obj(),
       ]);
-      const r = engine.plan(makeRequest('ns', 'r').count(3).resources({ cpu: '4' }).obj(), chainsOf(['firstFit']));
+      const r = engine.plan(
+        makeRequest('ns', 'r').count(3).resources({ cpu: '4' }).obj(),
+        chainsOf(['firstFit']),
+      );
       expect(hostsOf(r)).to.deep.equal(['alpha/second', 'alpha/first', 'zeta/h-0']);
     });
   });
@@ -105,29 +130,40 @@ describe('allocation/host allocators', () => {
           .obj(),
       ]);
       const r = makeRequest('ns', 'r').resources({ memory: '1Gi', cpu: '1' }).obj();
-      expect(hostsOf(engine.plan(r, chainsOf(['bestFit']), { dryRun: true }))).to.deep.equal(['p/lots-mem']);
-      expect(hostsOf(engine.plan(r, chainsOf(['firstFitLeastConsumed']), { dryRun: true }))).to.deep.equal(['p/lots-cpu']);
+      expect(hostsOf(engine.plan(r, chainsOf(['bestFit']), { dryRun: true }))).to.deep.equal([
+        'p/lots-mem',
+      ]);
+      expect(
+        hostsOf(engine.plan(r, chainsOf(['firstFitLeastConsumed']), { dryRun: true })),
+      ).to.deep.equal(['p/lots-cpu']);
       const memOnly = makeRequest('ns', 'm').resources({ memory: '1Gi' }).obj();
-      expect(hostsOf(engine.plan(memOnly, chainsOf(['bestFit']), { dryRun: true }))).to.deep.equal(['p/lots-cpu']);
+      expect(hostsOf(engine.plan(memOnly, chainsOf(['bestFit']), { dryRun: true }))).to.deep.equal([
+        'p/lots-cpu',
+      ]);
     });
 
     it('break ties in declared order, in both directions', () => {
       const engine = engineOf([makeHostPool('p').hosts(4, { cpu: '4' }).obj()]);
       for (const type of ['bestFit', 'firstFitLeastConsumed']) {
-        const { request, plan, avoid } = engine.planContext(makeRequest('ns', 'r').resources({ cpu: '1' }).obj());
-        expect(createHostAllocator({ type }).allocate(request, plan, avoid, -1).map((h) => h.name)).to.deep.equal([
-          'h-0',
-          'h-1',
-          'h-2',
-          'h-3',
-        ]);
+        const { request, plan, avoid } = engine.planContext(
+          makeRequest('ns', 'r').resources({ cpu: '1' }).obj(),
+        );
+        expect(
+          createHostAllocator({ type })
+            .allocate(request, plan, avoid, -1)
+            .map((h) => h.name),
+        ).to.deep.equal(['h-0', 'h-1', 'h-2', 'h-3']);
       }
     });
 
     it('bestFit packs and firstFitLeastConsumed spreads over several nodes', () => {
       const pools = [makeHostPool('p').hosts(3, { cpu: '4' }).obj()];
       const r = makeRequest('ns', 'r').count(3).resources({ cpu: '1' }).obj();
-      expect(hostsOf(engineOf(pools).plan(r, chainsOf(['bestFit'])))).to.deep.equal(['p/h-0', 'p/h-0', 'p/h-0']);
+      expect(hostsOf(engineOf(pools).plan(r, chainsOf(['bestFit'])))).to.deep.equal([
+        'p/h-0',
+        'p/h-0',
+        'p/h-0',
+      ]);
       expect(hostsOf(engineOf(pools).plan(r, chainsOf(['firstFitLeastConsumed'])))).to.deep.equal([
         'p/h-0',
         'p/h-1',
@@ -138,12 +174,19 @@ describe('allocation/host allocators', () => {
     it('order exactly even where floats cannot tell amounts apart', () => {
       // 2^53 + 1 and 2^53 nano-units are the same float64.
       const engine = engineOf([
-        makeHostPool('p').host('a', { cpu: '9007199254740993n' }).host('b', { cpu: '9007199254740992n' }).obj(),
+        makeHostPool('p')
+          .host('a', { cpu: '9007199254740993n' })
+          .host('b', { cpu: '9007199254740992n' })
+          .obj(),
       ]);
-      const { request, plan, avoid } = engine.planContext(makeRequest('ns', 'r').resources({ cpu: '1n' }).obj());
-      expect(createHostAllocator({ type: 'bestFit' }).allocate(request, plan, avoid, -1).map((h) => h.name)).to.deep.equal(
-        ['b', 'a'],
+      const { request, plan, avoid } = engine.planContext(
+        makeRequest('ns', 'r').resources({ cpu: '1n' }).obj(),
       );
+      expect(
+        createHostAllocator({ type: 'bestFit' })
+          .allocate(request, plan, avoid, -1)
+          .map((h) => h.name),
+      ).to.deep.equal(['b', 'a']);
     });
   });
 
@@ -153,7 +196,9 @@ describe('allocation/host allocators', () => {
     const run = (seed: number) => {
       const engine = engineOf(pools);
       const { request, plan, avoid } = engine.planContext(r);
-      return createHostAllocator({ type: 'random', seed }).allocate(request, plan, avoid, -1).map((h) => h.name);
+      return createHostAllocator({ type: 'random', seed })
+        .allocate(request, plan, avoid, -1)
+        .map((h) => h.name);
     };
 
     it('is a permutation of the fitting hosts', () => {
@@ -169,11 +214,17 @@ describe('allocation/host allocators', () => {
       expect(run(7)).to.not.deep.equal([...Array(20).keys()].map((i) => `h-${i}`));
     });
     it('still applies every fit rule', () => {
-      const engine = engineOf([makeHostPool('p').hosts(5, { cpu: '1' }).host('big', { cpu: '8' }).obj()]);
-      const { request, plan, avoid } = engine.planContext(makeRequest('ns', 'r').resources({ cpu: '2' }).obj());
-      expect(createHostAllocator({ type: 'random', seed: 1 }).allocate(request, plan, avoid, -1).map((h) => h.name)).to.deep.equal([
-        'big',
+      const engine = engineOf([
+        makeHostPool('p').hosts(5, { cpu: '1' }).host('big', { cpu: '8' }).obj(),
       ]);
+      const { request, plan, avoid } = engine.planContext(
+        makeRequest('ns', 'r').resources({ cpu: '2' }).obj(),
+      );
+      expect(
+        createHostAllocator({ type: 'random', seed: 1 })
+          .allocate(request, plan, avoid, -1)
+          .map((h) => h.name),
+      ).to.deep.equal(['big']);
       expect(avoid.hostReasonCounts()).to.deep.equal({ 'Insufficient cpu': 5 });
     });
   });
@@ -184,19 +235,29 @@ describe('allocation/host allocators', () => {
         [makeHostPool('p').hosts(3, { cpu: '8' }).obj()],
         [],
         [
-          makeRequest('mine', 'a').count(2).resources({ cpu: '1' }).nodes(node('a-0', 'p', 'h-0'), node('a-1', 'p', 'h-0')).obj(),
-          makeRequest('mine', 'b').resources({ cpu: '1' }).nodes(node('b-0', 'p', 'h-1')).obj(),
-          makeRequest('theirs', 'c').count(3).resources({ cpu: '1' }).nodes(
-            node('c-0', 'p', 'h-2'),
-            node('c-1', 'p', 'h-2'),
-            node('c-2', 'p', 'h-2'),
-          ).obj(),
+          makeRequest('mine', 'a')
+            .count(2)
+            .resources({ cpu: '1' })
+            .nodes(node('a-0', 'p', 'h-0'), node('a-1', 'p', 'h-0'))
+            .obj(),
+          makeRequest('mine', 'b')
+            .resources({ cpu: '1' })
+            .nodes(node('b-0', 'p', 'h-1'))
+            .obj(),
+          makeRequest('theirs', 'c')
+            .count(3)
+            .resources({ cpu: '1' })
+            .nodes(node('c-0', 'p', 'h-2'), node('c-1', 'p', 'h-2'), node('c-2', 'p', 'h-2'))
+            .obj(),
         ],
       );
-      const ctx = () => engine.planContext(makeRequest('mine', 'new').resources({ cpu: '1' }).obj());
+      const ctx = () =>
+        engine.planContext(makeRequest('mine', 'new').resources({ cpu: '1' }).obj());
       const names = (type: string) => {
         const { request, plan, avoid } = ctx();
-        return createHostAllocator({ type }).allocate(request, plan, avoid, -1).map((h) => h.name);
+        return createHostAllocator({ type })
+          .allocate(request, plan, avoid, -1)
+          .map((h) => h.name);
       };
       expect(names('userDispersing')).to.deep.equal(['h-2', 'h-1', 'h-0']);
       expect(names('userConcentrated')).to.deep.equal(['h-0', 'h-1', 'h-2']);
@@ -207,10 +268,22 @@ describe('allocation/host allocators', () => {
       const engineD = engineOf(pools);
       const engineC = engineOf(pools);
       for (let i = 0; i < 3; i++) {
-        engineD.plan(makeRequest('ns', `r${i}`).resources({ cpu: '1' }).obj(), chainsOf(['userDispersing']));
-        engineC.plan(makeRequest('ns', `r${i}`).resources({ cpu: '1' }).obj(), chainsOf(['userConcentrated']));
+        engineD.plan(
+          makeRequest('ns', `r${i}`).resources({ cpu: '1' }).obj(),
+          chainsOf(['userDispersing']),
+        );
+        engineC.plan(
+          makeRequest('ns', `r${i}`).resources({ cpu: '1' }).obj(),
+          chainsOf(['userConcentrated']),
+        );
       }
-      expect(engineD.ledger.namespaceUsage('ns')).to.deep.equal(new Map([['p/h-0', 1], ['p/h-1', 1], ['p/h-2', 1]]));
+      expect(engineD.ledger.namespaceUsage('ns')).to.deep.equal(
+        new Map([
+          ['p/h-0', 1],
+          ['p/h-1', 1],
+          ['p/h-2', 1],
+        ]),
+      );
       expect(engineC.ledger.namespaceUsage('ns')).to.deep.equal(new Map([['p/h-0', 3]]));
     });
   });

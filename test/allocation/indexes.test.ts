@@ -8,9 +8,19 @@ describe('allocation/indexes', () => {
   it('MaxTreap keeps its order and answers first/last like a scan, through inserts, removes and key changes', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 })), { minLength: 1, maxLength: 200 }),
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 })), { maxLength: 200 }),
-        fc.tuple(fc.integer({ min: 0, max: 21 }), fc.integer({ min: 0, max: 21 }), fc.integer({ min: 0, max: 21 })),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 })), {
+          minLength: 1,
+          maxLength: 200,
+        }),
+        fc.array(
+          fc.tuple(fc.nat(), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 })),
+          { maxLength: 200 },
+        ),
+        fc.tuple(
+          fc.integer({ min: 0, max: 21 }),
+          fc.integer({ min: 0, max: 21 }),
+          fc.integer({ min: 0, max: 21 }),
+        ),
         (init, changes, [lo, needKey, needOther]) => {
           // Dimension 0 is the key, dimension 1 another resource.
           const vals = init.map(([a, b]) => [a, b]);
@@ -43,7 +53,9 @@ describe('allocation/indexes', () => {
           expect(treap.first((i) => vals[i]![0]! >= lo, need, [0, 1])).to.equal(want);
           const wantLast = [...order].reverse().find((i) => vals[i]![0]! < lo && fits(i)) ?? -1;
           expect(treap.last((i) => vals[i]![0]! < lo, need, [0, 1])).to.equal(wantLast);
-          expect(treap.first(() => true, need, [1])).to.equal(order.find((i) => vals[i]![1]! >= need[1]!) ?? -1);
+          expect(treap.first(() => true, need, [1])).to.equal(
+            order.find((i) => vals[i]![1]! >= need[1]!) ?? -1,
+          );
         },
       ),
       { numRuns: 300 },
@@ -53,8 +65,14 @@ describe('allocation/indexes', () => {
   it('MaxTree.findFirst finds the leftmost position meeting every need, like a scan', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: -1, max: 10 }), fc.integer({ min: -1, max: 10 })), { minLength: 1, maxLength: 200 }),
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: -1, max: 10 }), fc.integer({ min: -1, max: 10 })), { maxLength: 50 }),
+        fc.array(fc.tuple(fc.integer({ min: -1, max: 10 }), fc.integer({ min: -1, max: 10 })), {
+          minLength: 1,
+          maxLength: 200,
+        }),
+        fc.array(
+          fc.tuple(fc.nat(), fc.integer({ min: -1, max: 10 }), fc.integer({ min: -1, max: 10 })),
+          { maxLength: 50 },
+        ),
         fc.tuple(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 10 })),
         fc.nat(),
         fc.nat(),

@@ -25,9 +25,21 @@ import {
 } from '../../src/allocation/index.js';
 
 const RUNS = Number(process.env['FC_RUNS'] ?? 60);
-const HOST_TYPES = ['firstFit', 'firstFitLeastConsumed', 'bestFit', 'random', 'userDispersing', 'userConcentrated'];
+const HOST_TYPES = [
+  'firstFit',
+  'firstFitLeastConsumed',
+  'bestFit',
+  'random',
+  'userDispersing',
+  'userConcentrated',
+];
 const STORAGE_TYPES = ['localStorage', 'clusterScope', 'zoneWide', 'random'];
-const RATIOS: Record<string, [bigint, bigint]> = { '1': [1n, 1n], '1.5': [3n, 2n], '2': [2n, 1n], '0.5': [1n, 2n] };
+const RATIOS: Record<string, [bigint, bigint]> = {
+  '1': [1n, 1n],
+  '1.5': [3n, 2n],
+  '2': [2n, 1n],
+  '0.5': [1n, 2n],
+};
 
 // ---- arbitraries ----------------------------------------------------------------------------
 
@@ -69,7 +81,10 @@ const requestArb = fc.record({
   cpu: fc.constantFrom(undefined, '0', '250m', '1', '2', '3'),
   memory: fc.constantFrom(undefined, '512Mi', '2Gi', '8Gi'),
   tags: fc.subarray(['ssd', 'gpu'], { maxLength: 1 }),
-  volumes: fc.array(fc.record({ size: fc.constantFrom('1Gi', '20Gi', '60Gi'), fast: fc.boolean() }), { maxLength: 2 }),
+  volumes: fc.array(
+    fc.record({ size: fc.constantFrom('1Gi', '20Gi', '60Gi'), fast: fc.boolean() }),
+    { maxLength: 2 },
+  ),
   maxNodesPerHost: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
   zone: fc.option(fc.constantFrom('z1', 'z2'), { nil: undefined, freq: 4 }),
   avoidPool: fc.option(fc.nat(), { nil: undefined, freq: 4 }),
@@ -154,10 +169,16 @@ function requestOf(r: PlanOp, index: number, s: Scenario): ResourceRequest {
       ...(q.minCount !== undefined ? { minCount: Math.min(q.minCount, q.count) } : {}),
       resources,
       tags: q.tags,
-      volumes: q.volumes.map((v, i) => ({ name: `v${i}`, size: v.size, ...(v.fast ? { tags: ['fast'] } : {}) })),
+      volumes: q.volumes.map((v, i) => ({
+        name: `v${i}`,
+        size: v.size,
+        ...(v.fast ? { tags: ['fast'] } : {}),
+      })),
       ...(q.maxNodesPerHost ? { maxNodesPerHost: q.maxNodesPerHost } : {}),
       ...(q.zone ? { placement: { zone: q.zone } } : {}),
-      ...(q.avoidPool !== undefined ? { avoid: { hostPools: [`pool-${q.avoidPool % s.pools.length}`] } } : {}),
+      ...(q.avoidPool !== undefined
+        ? { avoid: { hostPools: [`pool-${q.avoidPool % s.pools.length}`] } }
+        : {}),
     },
   };
 }
@@ -170,7 +191,10 @@ interface Step {
 }
 
 /** Plays a scenario like the provisioning stack would: plan, drop a shortfall below minCount. */
-function play(s: Scenario, afterEach: (engine: Engine, requests: Map<string, ResourceRequest>) => void): { engine: Engine; steps: Step[] } {
+function play(
+  s: Scenario,
+  afterEach: (engine: Engine, requests: Map<string, ResourceRequest>) => void,
+): { engine: Engine; steps: Step[] } {
   const engine = new Engine(buildInventory(hostPools(s), storagePools(s)), new Ledger());
   const requests = new Map<string, ResourceRequest>();
   const steps: Step[] = [];
@@ -184,7 +208,10 @@ function play(s: Scenario, afterEach: (engine: Engine, requests: Map<string, Res
       requests.set(owner, req);
       const chains = createChains({
         hostAllocators: op.r.chain.map((type): AllocatorConfig => ({ type, seed: op.r.seed })),
-        storageAllocators: s.storageChain.map((type): AllocatorConfig => ({ type, seed: op.r.seed })),
+        storageAllocators: s.storageChain.map((type): AllocatorConfig => ({
+          type,
+          seed: op.r.seed,
+        })),
       });
       const result = engine.plan(req, chains);
       steps.push({ owner, result });
@@ -213,13 +240,18 @@ function checkInvariants(engine: Engine, requests: Map<string, ResourceRequest>)
     names.add(e.node);
     perOwner.set(e.owner, names);
     if (e.hostKey) {
-      const u = byHost.get(e.hostKey) ?? { res: new Map<string, bigint>(), nodes: 0, ports: [] as number[] };
+      const u = byHost.get(e.hostKey) ?? {
+        res: new Map<string, bigint>(),
+        nodes: 0,
+        ports: [] as number[],
+      };
       for (const [k, v] of e.resources) u.res.set(k, (u.res.get(k) ?? 0n) + v);
       u.nodes++;
       if (e.port !== undefined) u.ports.push(e.port);
       byHost.set(e.hostKey, u);
     }
-    for (const v of e.volumes) byStorage.set(v.storagePool, (byStorage.get(v.storagePool) ?? 0n) + v.size);
+    for (const v of e.volumes)
+      byStorage.set(v.storagePool, (byStorage.get(v.storagePool) ?? 0n) + v.size);
   }
   // 3. No request has more than count nodes; held nodes ≥ minCount (the stack's rule, played here).
   for (const [owner, names] of perOwner) {
@@ -237,13 +269,17 @@ function checkInvariants(engine: Engine, requests: Map<string, ResourceRequest>)
       const u = byHost.get(host.key);
       for (const [res, q] of Object.entries(spec.capacity)) {
         const [num, den] = ratioOf(src, res);
-        const reserved = src.spec.reserved?.[res] === undefined ? 0n : parseQuantity(src.spec.reserved[res]!);
+        const reserved =
+          src.spec.reserved?.[res] === undefined ? 0n : parseQuantity(src.spec.reserved[res]!);
         const allocated = u?.res.get(res) ?? 0n;
         const capacity = parseQuantity(q);
         expect(allocated * den <= (capacity - reserved) * num, `${host.key} ${res}`).to.equal(true);
         // The Semantics form of the same rule, for hosts holding some: allocated + reserved ≤ capacity × ratio.
         if (allocated > 0n) {
-          expect((allocated + reserved) * den <= capacity * num, `${host.key} ${res} (semantics form)`).to.equal(true);
+          expect(
+            (allocated + reserved) * den <= capacity * num,
+            `${host.key} ${res} (semantics form)`,
+          ).to.equal(true);
         }
         poolSum.set(res, (poolSum.get(res) ?? 0n) + allocated);
         poolCap.set(res, (poolCap.get(res) ?? 0n) + host.allocatable.get(res)!);
@@ -251,7 +287,9 @@ function checkInvariants(engine: Engine, requests: Map<string, ResourceRequest>)
       if (spec.maxNodes !== undefined) expect(u?.nodes ?? 0).to.be.at.most(spec.maxNodes);
       if (u) {
         expect(new Set(u.ports).size, `${host.key} ports unique`).to.equal(u.ports.length);
-        if (spec.ports) for (const p of u.ports) expect(p).to.be.within(spec.ports.base, spec.ports.base + spec.ports.count - 1);
+        if (spec.ports)
+          for (const p of u.ports)
+            expect(p).to.be.within(spec.ports.base, spec.ports.base + spec.ports.count - 1);
       }
       // The ledger's own sums agree with the entries.
       expect(engine.ledger.hostUsage(host.key).nodes).to.equal(u?.nodes ?? 0);
@@ -259,7 +297,10 @@ function checkInvariants(engine: Engine, requests: Map<string, ResourceRequest>)
     // Disable threshold: placements never pushed the pool's share past it.
     for (const [res, t] of Object.entries(src.spec.disableThreshold ?? {})) {
       const [num, den] = [BigInt(Math.round(t * 100)), 100n];
-      expect((poolSum.get(res) ?? 0n) * den <= num * (poolCap.get(res) ?? 0n), `${pool.name} ${res} threshold`).to.equal(true);
+      expect(
+        (poolSum.get(res) ?? 0n) * den <= num * (poolCap.get(res) ?? 0n),
+        `${pool.name} ${res} threshold`,
+      ).to.equal(true);
     }
   }
   // 2. Per storage pool: Σ allocated ≤ capacity × ratio (and its threshold).
@@ -267,7 +308,8 @@ function checkInvariants(engine: Engine, requests: Map<string, ResourceRequest>)
     const used = byStorage.get(sp.name) ?? 0n;
     const ratio = BigInt(sp.source.spec.overprovisioning ?? 1);
     expect(used <= parseQuantity(sp.source.spec.capacity) * ratio, sp.name).to.equal(true);
-    if (sp.source.spec.disableThreshold) expect(used * 10n <= 9n * sp.allocatable, `${sp.name} threshold`).to.equal(true);
+    if (sp.source.spec.disableThreshold)
+      expect(used * 10n <= 9n * sp.allocatable, `${sp.name} threshold`).to.equal(true);
     expect(engine.ledger.storageUsage(sp.name).allocated).to.equal(used);
   }
 }
@@ -280,13 +322,15 @@ function oracleOrder(engine: Engine, type: string, req: ResourceRequest): string
   const free = (h: HostInfo): bigint =>
     request.primary === undefined
       ? 0n
-      : (h.allocatable.get(request.primary) ?? 0n) - (engine.ledger.hostUsage(h.key).allocated.get(request.primary) ?? 0n);
+      : (h.allocatable.get(request.primary) ?? 0n) -
+        (engine.ledger.hostUsage(h.key).allocated.get(request.primary) ?? 0n);
   const ns = engine.ledger.namespaceUsage(request.namespace);
   const count = (h: HostInfo): number => ns.get(h.key) ?? 0;
   const cmpBig = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
   const sorted = [...fits];
   if (type === 'bestFit') sorted.sort((a, b) => cmpBig(free(a), free(b)) || a.index - b.index);
-  if (type === 'firstFitLeastConsumed') sorted.sort((a, b) => cmpBig(free(b), free(a)) || a.index - b.index);
+  if (type === 'firstFitLeastConsumed')
+    sorted.sort((a, b) => cmpBig(free(b), free(a)) || a.index - b.index);
   if (type === 'userDispersing') sorted.sort((a, b) => count(a) - count(b) || a.index - b.index);
   if (type === 'userConcentrated') sorted.sort((a, b) => count(b) - count(a) || a.index - b.index);
   return sorted.map((h) => h.key);
@@ -323,22 +367,33 @@ describe('allocation/properties', function () {
         const { engine } = play(s, () => {});
         const entries = [...engine.ledger.entries()];
         if (reverse) entries.reverse();
-        for (const e of entries) expect(engine.ledger.release(e.owner, e.node)).to.not.equal(undefined);
+        for (const e of entries)
+          expect(engine.ledger.release(e.owner, e.node)).to.not.equal(undefined);
         expect(engine.ledger.isEmpty()).to.equal(true);
         for (const h of engine.inventory.hosts) {
           const u = engine.ledger.hostUsage(h.key);
           expect(u.nodes).to.equal(0);
           expect(u.allocated.size).to.equal(0);
         }
-        for (const sp of engine.inventory.storagePools) expect(engine.ledger.storageUsage(sp.name).allocated).to.equal(0n);
+        for (const sp of engine.inventory.storagePools)
+          expect(engine.ledger.storageUsage(sp.name).allocated).to.equal(0n);
         // And the index agrees: an empty inventory takes again what a fresh engine would.
         const fresh = new Engine(engine.inventory);
         for (const type of HOST_TYPES) {
-          const probe: ResourceRequest = { metadata: { namespace: 'a', name: 'probe' }, spec: { count: 1, resources: { cpu: '1' } } };
+          const probe: ResourceRequest = {
+            metadata: { namespace: 'a', name: 'probe' },
+            spec: { count: 1, resources: { cpu: '1' } },
+          };
           const x = engine.planContext(probe);
           const y = fresh.planContext(probe);
-          expect(createHostAllocator({ type }).allocate(x.request, x.plan, x.avoid, -1).map((h) => h.key)).to.deep.equal(
-            createHostAllocator({ type }).allocate(y.request, y.plan, y.avoid, -1).map((h) => h.key),
+          expect(
+            createHostAllocator({ type })
+              .allocate(x.request, x.plan, x.avoid, -1)
+              .map((h) => h.key),
+          ).to.deep.equal(
+            createHostAllocator({ type })
+              .allocate(y.request, y.plan, y.avoid, -1)
+              .map((h) => h.key),
           );
         }
       }),
@@ -353,7 +408,9 @@ describe('allocation/properties', function () {
         play(s, (engine) => {
           for (const type of HOST_TYPES) {
             const { request, plan, avoid } = engine.planContext(probe);
-            const got = createHostAllocator({ type, seed: 3 }).allocate(request, plan, avoid, -1).map((h) => h.key);
+            const got = createHostAllocator({ type, seed: 3 })
+              .allocate(request, plan, avoid, -1)
+              .map((h) => h.key);
             const want = oracleOrder(engine, type, probe);
             if (type === 'random') expect([...got].sort()).to.deep.equal([...want].sort());
             else expect(got, type).to.deep.equal(want);
@@ -386,7 +443,11 @@ describe('allocation/properties', function () {
         for (const { result } of steps) {
           if (result.complete) continue;
           const e = result.explanation;
-          if (e.requested > e.placed && e.hostsTotal === engine.inventory.hosts.length && e.summary.includes('hosts fit')) {
+          if (
+            e.requested > e.placed &&
+            e.hostsTotal === engine.inventory.hosts.length &&
+            e.summary.includes('hosts fit')
+          ) {
             const counted = Object.values(e.reasons).reduce((a, b) => a + b, 0);
             expect(counted + e.hostsFit).to.equal(e.hostsTotal);
             expect(e.hostsFit).to.equal(0);

@@ -59,7 +59,31 @@ describe('allocation/quantity', () => {
   });
 
   describe('refuses malformed input with a QuantityError naming the value', () => {
-    const bad: unknown[] = ['', ' 1', '1 ', '1gi', '1K', '1KiB', 'abc', '1.2.3', '1e', '--1', '.', 'e3', '1e1.5', NaN, Infinity, -Infinity, null, undefined, {}, [], true, '1e400', '99999999999999999999999999Ei'];
+    const bad: unknown[] = [
+      '',
+      ' 1',
+      '1 ',
+      '1gi',
+      '1K',
+      '1KiB',
+      'abc',
+      '1.2.3',
+      '1e',
+      '--1',
+      '.',
+      'e3',
+      '1e1.5',
+      NaN,
+      Infinity,
+      -Infinity,
+      null,
+      undefined,
+      {},
+      [],
+      true,
+      '1e400',
+      '99999999999999999999999999Ei',
+    ];
     for (const input of bad) {
       it(typeof input === 'string' ? JSON.stringify(input) : String(input), () => {
         let err: unknown;

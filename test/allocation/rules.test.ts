@@ -18,24 +18,45 @@ interface Case {
 }
 
 const cpu = (n: string | number) => ({ cpu: String(n) });
-const node = (name: string, hostPool: string, host: string) => ({ name, provisioner: 'hosts', hostPool, host, address: 'x' });
+const node = (name: string, hostPool: string, host: string) => ({
+  name,
+  provisioner: 'hosts',
+  hostPool,
+  host,
+  address: 'x',
+});
 
 const cases: Case[] = [
   {
     name: 'tags are all-of: a host missing one asked tag is turned down',
-    pools: [makeHostPool('p').host('a', cpu(4), { tags: ['ssd'] }).host('b', cpu(4), { tags: ['ssd', 'gpu'] }).obj()],
+    pools: [
+      makeHostPool('p')
+        .host('a', cpu(4), { tags: ['ssd'] })
+        .host('b', cpu(4), { tags: ['ssd', 'gpu'] })
+        .obj(),
+    ],
     request: makeRequest('ns', 'r').resources(cpu(1)).tags('ssd', 'gpu').obj(),
     hosts: ['p/b'],
   },
   {
     name: 'tags are all-of over host ∪ pool tags',
-    pools: [makeHostPool('p').tags('ssd').host('a', cpu(4), { tags: ['gpu'] }).obj()],
+    pools: [
+      makeHostPool('p')
+        .tags('ssd')
+        .host('a', cpu(4), { tags: ['gpu'] })
+        .obj(),
+    ],
     request: makeRequest('ns', 'r').resources(cpu(1)).tags('ssd', 'gpu').obj(),
     hosts: ['p/a'],
   },
   {
     name: 'missing tags are named in the reason',
-    pools: [makeHostPool('p').host('a', cpu(4), { tags: ['ssd'] }).host('b', cpu(4)).obj()],
+    pools: [
+      makeHostPool('p')
+        .host('a', cpu(4), { tags: ['ssd'] })
+        .host('b', cpu(4))
+        .obj(),
+    ],
     request: makeRequest('ns', 'r').resources(cpu(1)).tags('ssd', 'gpu').obj(),
     summary: '0/2 hosts fit: 1 MissingTags [gpu,ssd], 1 MissingTags [gpu]',
   },
@@ -65,7 +86,12 @@ const cases: Case[] = [
   },
   {
     name: 'reserved capacity leaves the rest usable',
-    pools: [makeHostPool('p').reserved({ cpu: '2', memory: '1Gi' }).host('a', { cpu: '8', memory: '4Gi' }).obj()],
+    pools: [
+      makeHostPool('p')
+        .reserved({ cpu: '2', memory: '1Gi' })
+        .host('a', { cpu: '8', memory: '4Gi' })
+        .obj(),
+    ],
     request: makeRequest('ns', 'r').resources({ cpu: '6', memory: '3Gi' }).obj(),
     hosts: ['p/a'],
   },
@@ -78,18 +104,30 @@ const cases: Case[] = [
   },
   {
     name: 'disable threshold 0.85: reaching it exactly is allowed',
-    pools: [makeHostPool('p').disableThreshold('cpu', 0.85).host('a', cpu(50)).host('b', cpu(50)).obj()],
+    pools: [
+      makeHostPool('p').disableThreshold('cpu', 0.85).host('a', cpu(50)).host('b', cpu(50)).obj(),
+    ],
     existing: [
-      makeRequest('ns', 'old').count(2).resources(cpu(40)).nodes(node('o1', 'p', 'a'), node('o2', 'p', 'b')).obj(),
+      makeRequest('ns', 'old')
+        .count(2)
+        .resources(cpu(40))
+        .nodes(node('o1', 'p', 'a'), node('o2', 'p', 'b'))
+        .obj(),
     ],
     request: makeRequest('ns', 'r').resources(cpu(5)).obj(),
     hosts: ['p/a'],
   },
   {
     name: 'disable threshold 0.85 refuses the placement that crosses it, on every host of the pool',
-    pools: [makeHostPool('p').disableThreshold('cpu', 0.85).host('a', cpu(50)).host('b', cpu(50)).obj()],
+    pools: [
+      makeHostPool('p').disableThreshold('cpu', 0.85).host('a', cpu(50)).host('b', cpu(50)).obj(),
+    ],
     existing: [
-      makeRequest('ns', 'old').count(2).resources(cpu(40)).nodes(node('o1', 'p', 'a'), node('o2', 'p', 'b')).obj(),
+      makeRequest('ns', 'old')
+        .count(2)
+        .resources(cpu(40))
+        .nodes(node('o1', 'p', 'a'), node('o2', 'p', 'b'))
+        .obj(),
     ],
     request: makeRequest('ns', 'r').resources({ cpu: '5001m' }).obj(),
     summary: '0/2 hosts fit: 2 OverThreshold cpu',
@@ -106,7 +144,10 @@ const cases: Case[] = [
   {
     name: 'Maintenance and Disabled hosts and Disabled pools take nothing',
     pools: [
-      makeHostPool('a').host('m', cpu(4), { state: 'Maintenance' }).host('d', cpu(4), { state: 'Disabled' }).obj(),
+      makeHostPool('a')
+        .host('m', cpu(4), { state: 'Maintenance' })
+        .host('d', cpu(4), { state: 'Disabled' })
+        .obj(),
       makeHostPool('b').state('Disabled').host('x', cpu(4)).obj(),
     ],
     request: makeRequest('ns', 'r').resources(cpu(1)).obj(),
@@ -125,7 +166,10 @@ const cases: Case[] = [
       makeHostPool('b').zone('z1').pod('p1').hosts(1, cpu(4)).obj(),
       makeHostPool('c').zone('z2').hosts(1, cpu(4)).obj(),
     ],
-    request: makeRequest('ns', 'r').resources(cpu(1)).avoid({ zones: ['z1'] }).obj(),
+    request: makeRequest('ns', 'r')
+      .resources(cpu(1))
+      .avoid({ zones: ['z1'] })
+      .obj(),
     hosts: ['c/h-0'],
   },
   {
@@ -145,7 +189,10 @@ const cases: Case[] = [
   {
     name: 'avoiding one host leaves its neighbours',
     pools: [makeHostPool('a').hosts(2, cpu(4)).obj()],
-    request: makeRequest('ns', 'r').resources(cpu(1)).avoid({ hosts: ['a/h-0'] }).obj(),
+    request: makeRequest('ns', 'r')
+      .resources(cpu(1))
+      .avoid({ hosts: ['a/h-0'] })
+      .obj(),
     hosts: ['a/h-1'],
   },
   {
@@ -167,7 +214,12 @@ const cases: Case[] = [
   {
     name: 'maxNodes caps the nodes of a host',
     pools: [makeHostPool('a').host('one', cpu(8), { maxNodes: 1 }).host('two', cpu(8)).obj()],
-    existing: [makeRequest('other', 'x').resources(cpu(1)).nodes(node('x-0', 'a', 'one')).obj()],
+    existing: [
+      makeRequest('other', 'x')
+        .resources(cpu(1))
+        .nodes(node('x-0', 'a', 'one'))
+        .obj(),
+    ],
     request: makeRequest('ns', 'r').resources(cpu(1)).obj(),
     hosts: ['a/two'],
   },
@@ -200,12 +252,18 @@ const cases: Case[] = [
   {
     name: 'the first short resource in order (cpu, memory, then by name) is the reason',
     pools: [makeHostPool('a').host('h', { cpu: '1', memory: '1Gi', 'example.com/x': '0' }).obj()],
-    request: makeRequest('ns', 'r').resources({ 'example.com/x': '1', memory: '2Gi', cpu: '2' }).obj(),
+    request: makeRequest('ns', 'r')
+      .resources({ 'example.com/x': '1', memory: '2Gi', cpu: '2' })
+      .obj(),
     summary: '0/1 hosts fit: 1 Insufficient cpu',
   },
   {
     name: 'ports: exhausted hosts are PortsExhausted',
-    pools: [makeHostPool('a').host('h', cpu(8), { ports: { base: 7000, count: 2 } }).obj()],
+    pools: [
+      makeHostPool('a')
+        .host('h', cpu(8), { ports: { base: 7000, count: 2 } })
+        .obj(),
+    ],
     request: makeRequest('ns', 'r').count(3).resources(cpu(1)).obj(),
     hosts: ['a/h', 'a/h'],
     summary: '0/1 hosts fit: 1 PortsExhausted',
@@ -235,21 +293,36 @@ describe('allocation/fit rules (table)', () => {
 
   it('summarises in the kube-scheduler style, counts descending then by name', () => {
     const pools = [
-      makeHostPool('big-mem').hosts(7, { cpu: '8', memory: '1Gi' }, { tags: ['ssd'] }).obj(),
+      makeHostPool('big-mem')
+        .hosts(7, { cpu: '8', memory: '1Gi' }, { tags: ['ssd'] })
+        .obj(),
       makeHostPool('no-ssd').hosts(3, { cpu: '8', memory: '64Gi' }).obj(),
-      makeHostPool('zz').hosts(2, { cpu: '8', memory: '64Gi' }, { tags: ['ssd'] }).obj(),
+      makeHostPool('zz')
+        .hosts(2, { cpu: '8', memory: '64Gi' }, { tags: ['ssd'] })
+        .obj(),
     ];
     const engine = engineOf(pools);
-    const r = makeRequest('ns', 'r').resources({ cpu: '1', memory: '4Gi' }).tags('ssd').avoid({ hostPools: ['zz'] }).obj();
+    const r = makeRequest('ns', 'r')
+      .resources({ cpu: '1', memory: '4Gi' })
+      .tags('ssd')
+      .avoid({ hostPools: ['zz'] })
+      .obj();
     const result = engine.plan(r, chainsOf(['firstFit']));
-    expect(result.explanation.summary).to.equal('0/12 hosts fit: 7 Insufficient memory, 3 MissingTags [ssd], 2 Avoided');
+    expect(result.explanation.summary).to.equal(
+      '0/12 hosts fit: 7 Insufficient memory, 3 MissingTags [ssd], 2 Avoided',
+    );
     expect(result.explanation.reasons).to.deep.equal({
       'Insufficient memory': 7,
       'MissingTags [ssd]': 3,
       Avoided: 2,
     });
     const [attempt] = result.explanation.allocators;
-    expect(attempt).to.include({ allocator: 'firstFit', type: 'firstFit', considered: 12, chosen: undefined });
+    expect(attempt).to.include({
+      allocator: 'firstFit',
+      type: 'firstFit',
+      considered: 12,
+      chosen: undefined,
+    });
     expect(attempt!.reasons).to.deep.equal(result.explanation.reasons);
     expect(result.explanation.hosts[0]).to.deep.equal({
       name: 'big-mem/h-0',
@@ -260,10 +333,23 @@ describe('allocation/fit rules (table)', () => {
 
   it('caps the host → reason list and says how many were left out', () => {
     const engine = engineOf([makeHostPool('a').hosts(30, cpu(1)).obj()]);
-    const result = engine.plan(makeRequest('ns', 'r').resources(cpu(2)).obj(), chainsOf(['firstFit']));
+    const result = engine.plan(
+      makeRequest('ns', 'r').resources(cpu(2)).obj(),
+      chainsOf(['firstFit']),
+    );
     expect(result.explanation.hosts).to.have.length(20);
     expect(result.explanation.omittedHosts).to.equal(10);
-    const five = engine.plan(makeRequest('ns', 'r').resources(cpu(2)).obj(), chainsOf(['firstFit']), { maxHostReasons: 5 });
-    expect(five.explanation.hosts.map((h) => h.name)).to.deep.equal(['a/h-0', 'a/h-1', 'a/h-2', 'a/h-3', 'a/h-4']);
+    const five = engine.plan(
+      makeRequest('ns', 'r').resources(cpu(2)).obj(),
+      chainsOf(['firstFit']),
+      { maxHostReasons: 5 },
+    );
+    expect(five.explanation.hosts.map((h) => h.name)).to.deep.equal([
+      'a/h-0',
+      'a/h-1',
+      'a/h-2',
+      'a/h-3',
+      'a/h-4',
+    ]);
   });
 });

@@ -189,7 +189,8 @@ export class HostIndex {
         (a, b) => cmp(members[a]!, members[b]!),
         (id, d) => approx[d]![members[id]!]!,
       );
-      for (let i = 0; i < members.length; i++) if (this.eligible[members[i]!] === 1) treap.insert(i);
+      for (let i = 0; i < members.length; i++)
+        if (this.eligible[members[i]!] === 1) treap.insert(i);
       s.treaps.set(r, treap);
     }
     return treap;
@@ -240,7 +241,8 @@ export class HostIndex {
         allowedHosts += p.end - p.start;
         if (p.end === p.start) continue;
         // Pools are contiguous in declared order; merge neighbours into one range.
-        if (pairs.length > 0 && pairs[pairs.length - 1] === p.start) pairs[pairs.length - 1] = p.end;
+        if (pairs.length > 0 && pairs[pairs.length - 1] === p.start)
+          pairs[pairs.length - 1] = p.end;
         else pairs.push(p.start, p.end);
       }
       ranges = Int32Array.from(pairs);
@@ -278,7 +280,12 @@ export class HostIndex {
             if (g < ranges[ri * 2]!) g = ranges[ri * 2]!;
             to = ranges[ri * 2 + 1]!;
           }
-          const p = s.tree.findFirst(lowerBound(s.members, g), lowerBound(s.members, to), q.need, q.active);
+          const p = s.tree.findFirst(
+            lowerBound(s.members, g),
+            lowerBound(s.members, to),
+            q.need,
+            q.active,
+          );
           if (p < 0) {
             if (!ranges) return -1;
             g = to;
@@ -325,7 +332,9 @@ export class HostIndex {
           if (this.eligible[h] === 1 && approx[h]! >= need) picked.push(h);
         }
       }
-      picked.sort(direction === 'asc' ? (a, b) => key(a, b) || a - b : (a, b) => key(b, a) || a - b);
+      picked.sort(
+        direction === 'asc' ? (a, b) => key(a, b) || a - b : (a, b) => key(b, a) || a - b,
+      );
       yield* picked;
       return;
     }

@@ -171,7 +171,11 @@ export class MaxTreap {
    * The last id in order for which `before` holds (monotone: true…true, false…false) and whose
    * values meet `need`; −1 when none.
    */
-  last(before: (id: number) => boolean, need: ArrayLike<number>, active: readonly number[]): number {
+  last(
+    before: (id: number) => boolean,
+    need: ArrayLike<number>,
+    active: readonly number[],
+  ): number {
     const go = (t: number, bounded: boolean): number => {
       if (t === NIL || !this.fitsBelow(t, need, active)) return NIL;
       if (bounded && !before(t)) return go(this.left[t]!, true);
