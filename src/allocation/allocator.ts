@@ -63,6 +63,8 @@ export interface HostAllocator {
   /** Name in explanations: the config entry's `name`, else its type. */
   readonly name: string;
   readonly type: string;
+  /** Why it has no answer (a failed extender), shown with its attempt in the explanation. */
+  readonly error?: string;
   allocate(
     request: CompiledRequest,
     plan: DeploymentPlan,
@@ -84,6 +86,7 @@ export interface HostAllocator {
 export interface StorageAllocator {
   readonly name: string;
   readonly type: string;
+  readonly error?: string;
   allocateToPool(
     volume: VolumeAsk,
     request: CompiledRequest,

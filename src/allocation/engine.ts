@@ -297,6 +297,11 @@ export class Engine implements PlanningView {
           };
         }
       }
+    } catch (err) {
+      // A plan is all the caller sees or nothing: never leave half a call's reservations behind.
+      for (const p of placements) this.ledger.release(req.owner, p.name);
+      placements.length = 0;
+      throw err;
     } finally {
       if (options.dryRun) for (const p of placements) this.ledger.release(req.owner, p.name);
       this.scopeFlags = undefined;

@@ -17,6 +17,8 @@ export interface AllocatorAttempt {
   readonly chosen: string | undefined;
   /** Rejections by reason text (on failure: every host in scope, each under its first reason). */
   readonly reasons: Record<string, number>;
+  /** Why the allocator had no answer (a failed webhook or extender). */
+  readonly error?: string;
 }
 
 export interface HostReason {

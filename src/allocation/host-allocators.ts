@@ -93,6 +93,9 @@ export function recordRest(
 
 /** Shared `allocate` over a lazy `candidates`. */
 export abstract class BuiltinHostAllocator implements HostAllocator {
+  /** Built-ins always answer. */
+  readonly error?: string;
+
   constructor(
     readonly type: string,
     readonly name: string,

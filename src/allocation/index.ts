@@ -86,6 +86,12 @@ export {
 } from './host-allocators.js';
 export { RandomStorageAllocator, ScopedStorageAllocator } from './storage-allocators.js';
 export {
+  FixedOrderHostAllocator,
+  FixedOrderStorageAllocator,
+  extenderRejection,
+  type FixedOrderConfig,
+} from './fixed-order.js';
+export {
   AllocatorRegistry,
   DEFAULT_HOST_CHAIN,
   DEFAULT_STORAGE_CHAIN,

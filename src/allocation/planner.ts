@@ -143,6 +143,7 @@ export function planNode(
       considered: avoid.rejectedHostCount - before + (chosen ? 1 : 0),
       chosen: chosen?.host.key,
       reasons: reasonsSince(avoid, before),
+      ...(allocator.error === undefined ? {} : { error: allocator.error }),
     });
     if (chosen) {
       return {

@@ -13,6 +13,7 @@ import {
   UserConcentratedAllocator,
   UserDispersingAllocator,
 } from './host-allocators.js';
+import { FixedOrderHostAllocator, FixedOrderStorageAllocator } from './fixed-order.js';
 import type { AllocatorConfig, HostAllocatorType, StorageAllocatorType } from './model.js';
 import {
   RandomStorageAllocator,
@@ -123,7 +124,11 @@ export class AllocatorRegistry {
   }
 }
 
-/** A registry holding every built-in allocator type. */
+/**
+ * A registry holding every built-in allocator type, plus `fixedOrder` (the answer of a webhook or
+ * extender allocator asked ahead of time; see fixed-order.ts). `fixedOrder` is not a type users
+ * write in a profile, so it is not in HOST_ALLOCATOR_TYPES / STORAGE_ALLOCATOR_TYPES.
+ */
 export function defaultRegistry(): AllocatorRegistry {
   return new AllocatorRegistry()
     .registerHost('firstFit', (e) => new FirstFitAllocator(e.name))
@@ -135,7 +140,9 @@ export function defaultRegistry(): AllocatorRegistry {
     .registerStorage('localStorage', (e) => localStorageAllocator(e.name))
     .registerStorage('clusterScope', (e) => clusterScopeAllocator(e.name))
     .registerStorage('zoneWide', (e) => zoneWideAllocator(e.name))
-    .registerStorage('random', (e) => new RandomStorageAllocator(seedOf(e), e.name));
+    .registerHost('fixedOrder', (e) => new FixedOrderHostAllocator(e))
+    .registerStorage('random', (e) => new RandomStorageAllocator(seedOf(e), e.name))
+    .registerStorage('fixedOrder', (e) => new FixedOrderStorageAllocator(e));
 }
 
 const BUILTINS = defaultRegistry();

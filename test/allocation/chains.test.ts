@@ -6,6 +6,8 @@ import {
   FirstFitAllocator,
   UnknownAllocatorError,
   createChains,
+  extenderRejection,
+  type AllocatorConfig,
   defaultRegistry,
   type CompiledRequest,
   type DeploymentPlan,
@@ -127,8 +129,10 @@ describe('allocation/chains', () => {
         'random',
         'userDispersing',
         'userConcentrated',
+        'fixedOrder',
       ]);
       expect(reg.storageTypes()).to.have.members([
+        'fixedOrder',
         'localStorage',
         'clusterScope',
         'zoneWide',
@@ -180,6 +184,92 @@ describe('allocation/chains', () => {
       const chains = defaultRegistry().chains({ hostAllocators: [obj, { type: 'bestFit' }] });
       expect(chains.host[0]).to.equal(obj);
       expect(chains.host[1]!.type).to.equal('bestFit');
+    });
+  });
+});
+
+describe('allocation/fixedOrder (answers of webhook and extender allocators)', () => {
+  const fixedPools = () => [
+    makeHostPool('p').host('a', { cpu: '4' }).host('b', { cpu: '4' }).host('c', { cpu: '1' }).obj(),
+  ];
+
+  it('offers the answered hosts in order, re-checked by the fit rules, with the extender’s reasons', () => {
+    const engine = engineOf(fixedPools());
+    const chains = defaultRegistry().chains({
+      hostAllocators: [
+        {
+          type: 'fixedOrder',
+          name: 'licenses',
+          order: ['p/c', 'p/b', 'p/nope'],
+          failed: { 'p/a': 'Insufficient licenses/matlab' },
+        } as AllocatorConfig,
+      ],
+    });
+    const r = engine.plan(makeRequest('ns', 'r').count(2).resources({ cpu: '2' }).obj(), chains);
+    expect(hostsOf(r)).to.deep.equal(['p/b', 'p/b']);
+    // Node 3 is not asked (count 2): the last node's explanation lists what was turned down on the way.
+    expect(r.explanation.reasons).to.deep.equal({
+      'Insufficient cpu': 1,
+      'Insufficient licenses/matlab': 1,
+    });
+  });
+
+  it('an answer with an error is no answer: the chain moves on, and the error is shown', () => {
+    const engine = engineOf(fixedPools());
+    const chains = defaultRegistry().chains({
+      hostAllocators: [
+        {
+          type: 'fixedOrder',
+          name: 'hook',
+          order: ['p/a'],
+          failed: {},
+          error: 'timeout after 2s',
+        } as AllocatorConfig,
+        { type: 'firstFit' },
+      ],
+    });
+    const r = engine.plan(makeRequest('ns', 'r').resources({ cpu: '2' }).obj(), chains);
+    expect(r.placements[0]!.allocator).to.equal('firstFit');
+    expect(r.explanation.allocators[0]).to.include({
+      allocator: 'hook',
+      error: 'timeout after 2s',
+      considered: 0,
+    });
+  });
+
+  it('storage: offers the answered pools in order, checked by the storage rules', () => {
+    const engine = engineOf(fixedPools(), [
+      makeStoragePool('small').inZone('zone-a').capacity('1Gi').obj(),
+      makeStoragePool('big').inZone('zone-a').capacity('1Ti').obj(),
+      makeStoragePool('other').inZone('zone-b').obj(),
+    ]);
+    const chains = defaultRegistry().chains({
+      storageAllocators: [
+        {
+          type: 'fixedOrder',
+          name: 'san',
+          order: ['other', 'small', 'big'],
+          failed: {},
+        } as AllocatorConfig,
+      ],
+    });
+    const r = engine.plan(
+      makeRequest('ns', 'r').resources({ cpu: '1' }).volume('d', '10Gi').obj(),
+      chains,
+    );
+    expect(r.placements[0]!.volumes).to.deep.equal([
+      { name: 'd', storagePool: 'big', size: '10Gi' },
+    ]);
+  });
+
+  it('maps an extender reason to a known code when it starts with one', () => {
+    expect(extenderRejection('Insufficient licenses/matlab')).to.deep.equal({
+      code: 'Insufficient',
+      reason: 'Insufficient licenses/matlab',
+    });
+    expect(extenderRejection('rack not allowed')).to.deep.equal({
+      code: 'Avoided',
+      reason: 'rack not allowed',
     });
   });
 });

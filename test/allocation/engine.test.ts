@@ -111,6 +111,9 @@ describe('allocation/engine', () => {
     const req = makeRequest('ns', 'r').count(3).resources({ cpu: '1' }).obj();
     engine.plan(req, ff, { names: ['same'] });
     expect(() => engine.plan(req, ff, { names: ['same'] })).to.throw(LedgerError);
+    // A failing call leaves none of its own reservations behind.
+    expect(() => engine.plan(req, ff, { names: ['new', 'new'] })).to.throw(LedgerError);
+    expect(engine.ledger.entriesOf('ns/r').map((e) => e.node)).to.deep.equal(['same']);
   });
 
   it('dryRun plans the same and keeps nothing', () => {
