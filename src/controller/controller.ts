@@ -24,7 +24,11 @@ export class Controller<R extends Outcome> {
     private readonly log: Logger,
     clock: Clock = realClock,
   ) {
-    this.queue = new WorkQueue<string>(clock, defaultRateLimiter(clock), metrics.queueMetrics(name));
+    this.queue = new WorkQueue<string>(
+      clock,
+      defaultRateLimiter(clock),
+      metrics.queueMetrics(name),
+    );
   }
 
   start(workers: number, signal: AbortSignal): void {

@@ -10,7 +10,8 @@ export interface ProfileRuntime {
   remote: boolean;
 }
 
-export type HostAvailability = 'Available' | 'Disabled' | 'Maintenance' | 'Missing' | 'PoolDisabled';
+export type HostAvailability =
+  'Available' | 'Disabled' | 'Maintenance' | 'Missing' | 'PoolDisabled';
 
 export interface Runtime {
   profile(name: string): ProfileRuntime | undefined;
