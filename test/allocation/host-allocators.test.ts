@@ -190,6 +190,35 @@ describe('allocation/host allocators', () => {
     });
   });
 
+  describe('requests narrowed to a few pools of many', () => {
+    // One pool of twelve allowed: the by-free orders sort the allowed hosts instead of walking all.
+    const many = Array.from({ length: 12 }, (_, i) =>
+      makeHostPool(`pool-${String(i).padStart(2, '0')}`)
+        .zone(i === 7 ? 'zone-x' : 'zone-a')
+        .host('small', { cpu: '2' })
+        .host('big', { cpu: '8' })
+        .host('mid', { cpu: '4' })
+        .host('mid2', { cpu: '4' })
+        .obj(),
+    );
+    const cases: Array<[string, string[]]> = [
+      ['firstFit', ['small', 'big', 'mid', 'mid2']],
+      ['bestFit', ['small', 'mid', 'mid2', 'big']],
+      ['firstFitLeastConsumed', ['big', 'mid', 'mid2', 'small']],
+    ];
+    for (const [type, order] of cases) {
+      it(`${type} keeps its order inside the placement`, () => {
+        const engine = engineOf(many);
+        const { request, plan, avoid } = engine.planContext(
+          makeRequest('ns', 'r').resources({ cpu: '1' }).placement({ zone: 'zone-x' }).obj(),
+        );
+        const got = createHostAllocator({ type }).allocate(request, plan, avoid, -1);
+        expect(got.map((h) => h.key)).to.deep.equal(order.map((n) => `pool-07/${n}`));
+        expect(avoid.hostReasonCounts()).to.deep.equal({ PlacementMismatch: 44 });
+      });
+    }
+  });
+
   describe('random', () => {
     const pools = [makeHostPool('p').hosts(20, { cpu: '4' }).obj()];
     const r = makeRequest('ns', 'r').resources({ cpu: '1' }).obj();
