@@ -73,9 +73,10 @@ export const Avoid = object(
 export const ResourceRequestSpec = withRules(
   object(
     {
-      profile: Type.Optional(
-        name('Profile of the operator configuration that serves this request. Default: default.'),
-      ),
+      profile: Type.Optional({
+        ...name('Profile of the operator configuration that serves this request. Default: default.'),
+        default: 'default',
+      }),
       count: int('Number of nodes wanted.', 1, LIMITS.count),
       minCount: Type.Optional(
         int(
