@@ -34,7 +34,7 @@ import {
   type ConditionUpdate,
 } from './conditions.js';
 import type { EventRecorder } from './events.js';
-import type { Runtime, HostAvailability } from './runtime.js';
+import type { Runtime, HostAvailability } from '../provisioning/runtime.js';
 import { sameStatus, writeStatus } from './status.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -82,6 +82,8 @@ function poolsOf(
 export class ResourceRequestReconciler {
   /** uid → nodes obtained whose status write has not succeeded yet. */
   private readonly unwritten = new Map<string, StackResult>();
+  /** uids whose nodes the finalizer released: their final delete event must not release again. */
+  private readonly finalized = new Set<string>();
 
   constructor(private readonly d: RequestReconcilerDeps) {}
 
@@ -112,9 +114,13 @@ export class ResourceRequestReconciler {
     return this.allocate(rr, uid, signal);
   }
 
-  /** Requests hold capacity only through status; nothing else to forget when one disappears. */
-  forget(uid: string): void {
+  /**
+   * The object is gone. True when its nodes were already released by the finalizer; false when
+   * it went without it (finalizer removed by hand) and the caller must release what it recorded.
+   */
+  forget(uid: string): boolean {
     this.unwritten.delete(uid);
+    return this.finalized.delete(uid);
   }
 
   private profileName(rr: ResourceRequest): string {
@@ -147,7 +153,7 @@ export class ResourceRequestReconciler {
       return {};
     }
     if (profile.remote && rr.status?.phase !== 'Provisioning') {
-      await this.write(
+      rr = await this.write(
         rr,
         this.statusFor(rr, {
           phase: 'Provisioning',
@@ -327,52 +333,48 @@ export class ResourceRequestReconciler {
     ];
     const profile = this.d.runtime().profile(this.profileName(rr));
     const live = records.filter((r) => r.state !== 'Released');
+    let latest = rr;
     if (live.length > 0 && rr.status?.phase !== 'Releasing') {
-      await this.write(
+      latest = await this.write(
         rr,
         this.statusFor(rr, {
           phase: 'Releasing',
           nodes: rr.status?.nodes ?? [],
           explanation: rr.status?.explanation,
           conditions: [
-            {
-              type: 'Ready',
-              status: 'False',
-              reason: 'Releasing',
-              message: 'the request is being deleted',
-            },
+            { type: 'Ready', status: 'False', reason: 'Releasing', message: 'the request is being deleted' },
           ],
         }),
       );
     }
-    const { released, failures } = await releaseRecords(
-      live,
-      identity(rr),
-      profile?.provisioners ?? [],
-    );
+    const { released, failures } = await releaseRecords(live, identity(rr), profile?.provisioners ?? []);
     this.unwritten.delete(uid);
     if (failures.length > 0) {
+      // Record what is already given back, so the retry releases only the rest (exactly once).
+      const done = new Set(released.map((r) => r.name));
+      const inStatus = new Set((latest.status?.nodes ?? []).map((n) => n.name));
+      const nodes = [
+        ...(latest.status?.nodes ?? []).map((n) => (done.has(n.name) ? { ...n, state: 'Released' as const } : n)),
+        ...failures.filter((f) => !inStatus.has(f.name)).map((f) => toNodeStatus({ ...f.record, state: 'Releasing' })),
+      ];
+      await this.write(latest, { ...(latest.status ?? {}), nodes });
       for (const f of failures) this.releaseFailed(rr, f);
       throw new Error(`release failed for ${failures.map((f) => f.name).join(', ')}`);
     }
+    this.finalized.add(uid);
     await this.d.rest
       .mergePatch(objectPath(rr), {
         metadata: {
-          finalizers: (rr.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
-          resourceVersion: rr.metadata.resourceVersion,
+          finalizers: (latest.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+          resourceVersion: latest.metadata.resourceVersion,
         },
       })
       .catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });
-    if (released.length > 0)
-      this.d.recorder.event(
-        rr,
-        'Normal',
-        'Released',
-        'Release',
-        `${released.length} node(s) released`,
-      );
+    if (released.length > 0) {
+      this.d.recorder.event(rr, 'Normal', 'Released', 'Release', `${released.length} node(s) released`);
+    }
     return { capacityFreed: released.length > 0, poolsTouched: poolsOf(live) };
   }
 
@@ -468,10 +470,13 @@ export class ResourceRequestReconciler {
     return status;
   }
 
-  private async write(rr: ResourceRequest, status: ResourceRequestStatus): Promise<void> {
-    if (sameStatus(status, rr.status)) return;
-    await writeStatus(this.d.rest, objectPath(rr), rr, status);
+  /** Writes the status when it changed; returns the object as it now is on the server. */
+  private async write(rr: ResourceRequest, status: ResourceRequestStatus): Promise<ResourceRequest> {
+    if (sameStatus(status, rr.status)) return rr;
+    const out = await writeStatus(this.d.rest, objectPath(rr), rr, status);
+    return 'written' in out ? out.written : 'superseded' in out ? out.superseded : rr;
   }
+
 }
 
 const identity = (rr: ResourceRequest) => ({

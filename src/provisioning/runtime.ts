@@ -1,7 +1,7 @@
 // What the reconcilers need from the configured operator: the provisioner stack of each profile
 // and what the inventory says about a host. Built from the OperatorConfig and the informers'
 // caches (runtime-builder.ts); an interface so reconcilers stay small.
-import type { Provisioner } from '../provisioning/index.js';
+import type { Provisioner } from './types.js';
 
 export interface ProfileRuntime {
   name: string;

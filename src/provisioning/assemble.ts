@@ -1,0 +1,83 @@
+// Assembles an OperatorConfig into running profiles: every provisioner stack built, the `hosts`
+// provisioners sharing one HostsBackend (hosts are physical: all profiles see the same ledger).
+// The operator and `berth simulate` both start here, so they serve requests the same way.
+import type { OperatorConfig, ResourceRequest } from '../api/index.js';
+import { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES } from '../allocation/index.js';
+import type { HostAvailability, ProfileRuntime, Runtime } from './runtime.js';
+import { createDefaultRegistry } from './builtins.js';
+import { HostsBackend } from './hosts.js';
+import { restoreRecords } from './ledger.js';
+import { buildProfile, type BuiltProfile } from './profile.js';
+import type { ProvisionerDeps } from './registry.js';
+import type { NodeRecord } from './types.js';
+
+const LOCAL_TYPES = new Set(['hosts', 'multilocal']);
+
+export class AssembledRuntime implements Runtime {
+  private constructor(
+    readonly backend: HostsBackend,
+    private readonly profiles: Map<string, BuiltProfile>,
+  ) {}
+
+  /** Builds every profile; throws ConfigError naming each bad entry by its path. */
+  static build(config: OperatorConfig, backend: HostsBackend, deps: ProvisionerDeps = {}): AssembledRuntime {
+    const registry = createDefaultRegistry().register('hosts', backend.factory());
+    const profiles = new Map<string, BuiltProfile>();
+    try {
+      config.profiles.forEach((p, i) => {
+        profiles.set(
+          p.name,
+          buildProfile(p, `profiles[${i}]`, {
+            registry,
+            deps,
+            hostAllocatorTypes: HOST_ALLOCATOR_TYPES,
+            storageAllocatorTypes: STORAGE_ALLOCATOR_TYPES,
+          }),
+        );
+      });
+    } catch (err) {
+      for (const built of profiles.values()) void built.close();
+      throw err;
+    }
+    return new AssembledRuntime(backend, profiles);
+  }
+
+  profile(name: string): ProfileRuntime | undefined {
+    const built = this.profiles.get(name);
+    if (!built) return undefined;
+    return { name, provisioners: built.provisioners, remote: built.provisioners.some((p) => !LOCAL_TYPES.has(p.type)) };
+  }
+
+  profileNames(): string[] {
+    return [...this.profiles.keys()];
+  }
+
+  hostAvailability(hostPool: string, host: string): HostAvailability {
+    return this.backend.hostAvailability(hostPool, host);
+  }
+
+  /**
+   * Takes the capacity recorded in requests' status again (after a start, a leader change or a
+   * config reload), so nothing recorded can be handed out twice. Returns records it could not
+   * restore (their provisioner is gone from the profile): they stay in status, to be released.
+   */
+  restore(requests: readonly ResourceRequest[]): Array<{ request: string; node: string; error: string }> {
+    const problems: Array<{ request: string; node: string; error: string }> = [];
+    for (const rr of requests) {
+      const nodes = rr.status?.nodes ?? [];
+      if (nodes.length === 0) continue;
+      this.backend.loadRequest(rr);
+      const profile = this.profiles.get(rr.spec.profile ?? 'default');
+      const identity = { namespace: rr.metadata.namespace ?? '', name: rr.metadata.name, uid: rr.metadata.uid };
+      const records = nodes.filter((n) => !(n.hostPool && n.host)) as NodeRecord[];
+      if (records.length === 0) continue;
+      const { failures } = restoreRecords(records, identity, profile?.provisioners ?? []);
+      for (const f of failures) problems.push({ request: `${identity.namespace}/${identity.name}`, node: f.name, error: f.error });
+    }
+    return problems;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.profiles.values()].map((p) => p.close()));
+  }
+}
