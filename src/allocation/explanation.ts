@@ -37,7 +37,10 @@ export interface Explanation {
    * placed: `3/3 nodes placed`.
    */
   readonly summary: string;
-  /** For the last node planned: hosts that fit the rules, and hosts in scope. */
+  /**
+   * For the last node planned: hosts that fit the rules (on success 1 — the search stops at the
+   * first host that takes the node), and hosts in scope.
+   */
   readonly hostsFit: number;
   readonly hostsTotal: number;
   /** For the last node planned: rejections by reason text. */

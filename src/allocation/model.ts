@@ -106,7 +106,11 @@ export interface PlacedNode {
 }
 
 export interface ResourceRequest {
-  metadata: { namespace: string; name: string; uid?: string; creationTimestamp?: string };
+  /**
+   * `namespace` is required in practice (requests are namespaced); it is typed optional because
+   * Kubernetes' ObjectMeta types it so, and checked when the request is compiled.
+   */
+  metadata: { namespace?: string; name: string; uid?: string; creationTimestamp?: string };
   spec: {
     profile?: string;
     count: number;
