@@ -2,10 +2,12 @@
 // The `berth` command. Each subcommand is a small module; this file only dispatches.
 import { parseArgs } from 'node:util';
 import { validateFiles } from './validate.js';
+import { runCommand } from './run.js';
 
 const USAGE = `Usage: berth <command> [flags]
 
 Commands:
+  run --config PATH     run the operator against the current cluster
   validate -f PATH...   validate Berth resources and OperatorConfig files (folders are walked)
 
 Run 'berth <command> --help' for the flags of a command.`;
@@ -38,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'validate':
       return validateCommand(rest);
+    case 'run':
+      return runCommand(rest);
     case undefined:
     case 'help':
     case '--help':

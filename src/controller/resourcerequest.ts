@@ -8,35 +8,34 @@
 // Nodes obtained but not yet written are kept in memory and written (or released) on the next
 // pass, so a failed status write neither loses nor double-books anything.
 import type { Logger } from 'winston';
-import type {
-  ResourceRequest,
-  ResourceRequestStatus,
-  NodeStatus,
-  Explanation,
-} from '../api/index.js';
+import type { ResourceRequest, ResourceRequestStatus, NodeStatus } from '../api/index.js';
 import { API_VERSION } from '../api/index.js';
 import { keyOf } from '../kube/objects.js';
-import type { KubeRest } from '../kube/rest.js';
-import { isNotFound } from '../kube/rest.js';
+import { isNotFound, type KubeRest } from '../kube/rest.js';
 import {
-  minCountOf,
   releaseRecords,
   runStack,
-  type NodeRecord,
   type StackResult,
   type ReleaseFailure,
-  type RequestRef,
 } from '../provisioning/index.js';
-import {
-  setConditions,
-  findCondition,
-  type Condition,
-  type ConditionUpdate,
-} from './conditions.js';
-import type { EventRecorder } from './events.js';
-import type { Runtime, HostAvailability } from '../provisioning/runtime.js';
-import { sameStatus, writeStatus } from './status.js';
+import type { Runtime } from '../provisioning/runtime.js';
 import type { Metrics } from '../observability/metrics.js';
+import { findCondition, type Condition } from './conditions.js';
+import type { EventRecorder } from './events.js';
+import {
+  allocatedStatus,
+  buildStatus,
+  degradedCondition,
+  isLive,
+  requestIdentity,
+  requestRef,
+  toExplanation,
+  toNodeStatus,
+  toRecord,
+  unservedReason,
+  unservedStatus,
+} from './requeststatus.js';
+import { sameStatus, writeStatus } from './status.js';
 
 export const FINALIZER = 'berth.dev/release';
 export const DEFAULT_PROFILE = 'default';
@@ -46,7 +45,7 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
   /** Capacity came back: pending requests should be tried again. */
   capacityFreed?: boolean;
-  /** Pools whose usage changed: their status needs recomputing. */
+  /** Pools whose usage changed (`HostPool/<name>`, `StoragePool/<name>`). */
   poolsTouched?: string[];
 }
 
@@ -62,11 +61,8 @@ export interface RequestReconcilerDeps {
   pendingRecheckMs: number;
 }
 
-const collectionPath = (ns: string) => `/apis/${API_VERSION}/namespaces/${ns}/resourcerequests`;
 const objectPath = (rr: ResourceRequest) =>
-  `${collectionPath(rr.metadata.namespace ?? '')}/${rr.metadata.name}`;
-
-const liveState = (n: NodeStatus) => n.state !== 'Releasing' && n.state !== 'Released';
+  `/apis/${API_VERSION}/namespaces/${rr.metadata.namespace ?? ''}/resourcerequests/${rr.metadata.name}`;
 
 function poolsOf(
   nodes: readonly { hostPool?: string; volumes?: readonly { storagePool: string }[] }[],
@@ -105,12 +101,12 @@ export class ResourceRequestReconciler {
     if (pending) return this.record(rr, uid, pending);
 
     const nodes = rr.status?.nodes ?? [];
-    const zombies = nodes.filter((n) => !liveState(n));
+    const zombies = nodes.filter((n) => !isLive(n));
     if (zombies.length > 0) {
       const out = await this.releaseZombies(rr, nodes, zombies);
       if (out) return out;
     }
-    if (nodes.some(liveState)) return this.observe(rr);
+    if (nodes.some(isLive)) return this.observe(rr);
     return this.allocate(rr, uid, signal);
   }
 
@@ -125,6 +121,11 @@ export class ResourceRequestReconciler {
 
   private profileName(rr: ResourceRequest): string {
     return rr.spec.profile ?? DEFAULT_PROFILE;
+  }
+
+  private availability() {
+    const runtime = this.d.runtime();
+    return (hostPool: string, host: string) => runtime.hostAvailability(hostPool, host);
   }
 
   private async allocate(
@@ -145,29 +146,39 @@ export class ResourceRequestReconciler {
     if ((rr.status?.nodes ?? []).length > 0) return {};
     const profileName = this.profileName(rr);
     const profile = this.d.runtime().profile(profileName);
+    const now = this.d.now();
     if (!profile) {
       const known = this.d.runtime().profileNames().join(', ');
       const message = `profile "${profileName}" is not in the operator configuration (profiles: ${known})`;
-      await this.writePending(rr, 'Failed', { summary: message }, 'UnknownProfile', message);
+      if (rr.status?.phase !== 'Failed')
+        this.d.recorder.event(rr, 'Warning', 'UnknownProfile', 'Allocate', message);
+      await this.write(
+        rr,
+        unservedStatus(rr, 'Failed', { summary: message }, 'UnknownProfile', message, now),
+      );
       this.d.metrics.allocationFailures.inc({ profile: profileName, reason: 'UnknownProfile' });
       return {};
     }
     if (profile.remote && rr.status?.phase !== 'Provisioning') {
       rr = await this.write(
         rr,
-        this.statusFor(rr, {
-          phase: 'Provisioning',
-          nodes: [],
-          explanation: rr.status?.explanation,
-          conditions: [
-            {
-              type: 'Ready',
-              status: 'False',
-              reason: 'Provisioning',
-              message: 'the provisioner stack is running',
-            },
-          ],
-        }),
+        buildStatus(
+          rr,
+          {
+            phase: 'Provisioning',
+            nodes: [],
+            explanation: rr.status?.explanation,
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'False',
+                reason: 'Provisioning',
+                message: 'the provisioner stack is running',
+              },
+            ],
+          },
+          now,
+        ),
       );
     }
     const result = await runStack(profile.provisioners, requestRef(rr), {
@@ -182,15 +193,26 @@ export class ResourceRequestReconciler {
       return this.record(rr, uid, result);
     }
     const explanation = toExplanation(result);
-    const reason = result.outcome === 'SpawnFailed' ? 'SpawnFailed' : 'InsufficientCapacity';
+    const reason = unservedReason(result);
     this.d.metrics.allocationFailures.inc({ profile: profileName, reason });
-    const message = `${result.explanation.summary}`;
     if (rr.status?.explanation?.summary !== explanation.summary) {
-      this.d.recorder.event(rr, 'Warning', 'FailedToAllocate', 'Allocate', message);
+      this.d.recorder.event(rr, 'Warning', 'FailedToAllocate', 'Allocate', explanation.summary);
     }
-    await this.writePending(rr, 'Pending', explanation, reason, message);
+    const status = unservedStatus(
+      rr,
+      'Pending',
+      explanation,
+      reason,
+      explanation.summary,
+      this.d.now(),
+    );
+    // Nodes the stack could not give back stay on record (Releasing) until they are released.
+    status.nodes = result.releaseFailures.map((f) =>
+      toNodeStatus({ ...f.record, state: 'Releasing' }),
+    );
+    await this.write(rr, status);
     for (const f of result.releaseFailures) this.releaseFailed(rr, f);
-    if (result.outcome === 'SpawnFailed') throw new Error(`spawn failed: ${message}`);
+    if (result.outcome === 'SpawnFailed') throw new Error(`spawn failed: ${explanation.summary}`);
     return profile.remote ? { requeueAfterMs: this.d.pendingRecheckMs } : {};
   }
 
@@ -200,82 +222,46 @@ export class ResourceRequestReconciler {
     uid: string,
     result: StackResult,
   ): Promise<ReconcileResult> {
-    const nodes: NodeStatus[] = result.nodes.map((n) => toNodeStatus(n.toRecord()));
-    const count = rr.spec.count;
-    const where = nodes.map((n) =>
-      n.host
-        ? `${n.hostPool}/${n.host}`
-        : `${n.provisioner}:${n.address}${n.port ? `:${n.port}` : ''}`,
-    );
-    const partial =
-      nodes.length < count
-        ? ` (${nodes.length} of ${count}, at least ${minCountOf(requestRef(rr))} wanted)`
-        : '';
-    const status = this.statusFor(rr, {
-      phase: 'Ready',
-      nodes,
-      explanation: nodes.length < count ? toExplanation(result) : undefined,
-      conditions: [
-        {
-          type: 'Allocated',
-          status: 'True',
-          reason: 'Allocated',
-          message: `${nodes.length} node(s) allocated${partial}`,
-        },
-        {
-          type: 'Provisioned',
-          status: 'True',
-          reason: 'Spawned',
-          message: `${nodes.length} node(s) running`,
-        },
-        {
-          type: 'Ready',
-          status: 'True',
-          reason: 'NodesRunning',
-          message: `${nodes.length}/${count} node(s) running`,
-        },
-        ...this.degradedCondition(nodes),
-      ],
-    });
-    const hasNodes = (fresh: ResourceRequest) => (fresh.status?.nodes ?? []).length > 0;
-    const out = await writeStatus(
-      this.d.rest,
-      objectPath(rr),
+    const { status, nodes, partial, where } = allocatedStatus(
       rr,
-      status,
-      5,
-      (fresh) => !hasNodes(fresh) && !fresh.metadata.deletionTimestamp,
+      result,
+      this.availability(),
+      this.d.now(),
     );
+    const mayOverwrite = (fresh: ResourceRequest) =>
+      (fresh.status?.nodes ?? []).length === 0 && !fresh.metadata.deletionTimestamp;
+    const out = await writeStatus(this.d.rest, objectPath(rr), rr, status, 5, mayOverwrite);
+    this.unwritten.delete(uid);
     if (!('written' in out)) {
       // Deleted (or already recorded) while we provisioned: nothing points at these nodes.
-      this.unwritten.delete(uid);
       const released = await releaseRecords(
         nodes.map(toRecord),
-        identity(rr),
+        requestIdentity(rr),
         this.d.runtime().profile(this.profileName(rr))?.provisioners ?? [],
       );
-      for (const f of released.failures)
-        this.d.log.error('could not release nodes of a deleted request', {
+      for (const f of released.failures) {
+        this.d.log.error('could not release nodes of a request that went away', {
           object: keyOf(rr),
           node: f.name,
           error: f.error,
         });
+      }
       return { capacityFreed: true, poolsTouched: poolsOf(nodes) };
     }
-    this.unwritten.delete(uid);
+    const shown = where.slice(0, 10).join(', ') + (where.length > 10 ? ', ...' : '');
     this.d.recorder.event(
       rr,
       'Normal',
       'Allocated',
       'Allocate',
-      `${nodes.length} node(s)${partial}: ${where.slice(0, 10).join(', ')}${where.length > 10 ? ', ...' : ''}`,
+      `${nodes.length} node(s)${partial}: ${shown}`,
     );
     this.d.recorder.event(
       rr,
       'Normal',
       'Provisioned',
       'Provision',
-      `${nodes.length}/${count} node(s) running`,
+      `${nodes.length}/${rr.spec.count} node(s) running`,
     );
     return { poolsTouched: poolsOf(nodes) };
   }
@@ -283,45 +269,24 @@ export class ResourceRequestReconciler {
   /** Nodes exist: keep Degraded up to date with the hosts under them. */
   private async observe(rr: ResourceRequest): Promise<ReconcileResult> {
     const nodes = rr.status?.nodes ?? [];
-    const degraded = this.degradedCondition(nodes);
+    const degraded = degradedCondition(nodes, this.availability());
     const before = findCondition(rr.status?.conditions as Condition[] | undefined, 'Degraded');
-    const status = this.statusFor(rr, {
-      phase: rr.status?.phase ?? 'Ready',
-      nodes,
-      explanation: rr.status?.explanation,
-      conditions: degraded,
-    });
+    const status = buildStatus(
+      rr,
+      {
+        phase: rr.status?.phase ?? 'Ready',
+        nodes,
+        explanation: rr.status?.explanation,
+        conditions: [degraded],
+      },
+      this.d.now(),
+    );
     if (sameStatus(status, rr.status)) return {};
-    if (degraded[0]?.status === 'True' && before?.status !== 'True') {
-      this.d.recorder.event(rr, 'Warning', 'Degraded', 'Observe', degraded[0].message);
+    if (degraded.status === 'True' && before?.status !== 'True') {
+      this.d.recorder.event(rr, 'Warning', 'Degraded', 'Observe', degraded.message);
     }
     await this.write(rr, status);
     return {};
-  }
-
-  private degradedCondition(nodes: readonly NodeStatus[]): ConditionUpdate[] {
-    const runtime = this.d.runtime();
-    const bad: string[] = [];
-    for (const n of nodes) {
-      if (!n.hostPool || !n.host || !liveState(n)) continue;
-      const a: HostAvailability = runtime.hostAvailability(n.hostPool, n.host);
-      if (a !== 'Available') bad.push(`${n.name} on ${n.hostPool}/${n.host} (${a})`);
-    }
-    return [
-      bad.length > 0
-        ? {
-            type: 'Degraded',
-            status: 'True',
-            reason: 'HostUnavailable',
-            message: `host unavailable under ${bad.length} node(s): ${bad.join(', ')}`,
-          }
-        : {
-            type: 'Degraded',
-            status: 'False',
-            reason: 'HostsAvailable',
-            message: 'every node is on an available host',
-          },
-    ];
   }
 
   private async finalize(rr: ResourceRequest, uid: string): Promise<ReconcileResult> {
@@ -337,25 +302,42 @@ export class ResourceRequestReconciler {
     if (live.length > 0 && rr.status?.phase !== 'Releasing') {
       latest = await this.write(
         rr,
-        this.statusFor(rr, {
-          phase: 'Releasing',
-          nodes: rr.status?.nodes ?? [],
-          explanation: rr.status?.explanation,
-          conditions: [
-            { type: 'Ready', status: 'False', reason: 'Releasing', message: 'the request is being deleted' },
-          ],
-        }),
+        buildStatus(
+          rr,
+          {
+            phase: 'Releasing',
+            nodes: rr.status?.nodes ?? [],
+            explanation: rr.status?.explanation,
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'False',
+                reason: 'Releasing',
+                message: 'the request is being deleted',
+              },
+            ],
+          },
+          this.d.now(),
+        ),
       );
     }
-    const { released, failures } = await releaseRecords(live, identity(rr), profile?.provisioners ?? []);
+    const { released, failures } = await releaseRecords(
+      live,
+      requestIdentity(rr),
+      profile?.provisioners ?? [],
+    );
     this.unwritten.delete(uid);
     if (failures.length > 0) {
       // Record what is already given back, so the retry releases only the rest (exactly once).
       const done = new Set(released.map((r) => r.name));
       const inStatus = new Set((latest.status?.nodes ?? []).map((n) => n.name));
-      const nodes = [
-        ...(latest.status?.nodes ?? []).map((n) => (done.has(n.name) ? { ...n, state: 'Released' as const } : n)),
-        ...failures.filter((f) => !inStatus.has(f.name)).map((f) => toNodeStatus({ ...f.record, state: 'Releasing' })),
+      const nodes: NodeStatus[] = [
+        ...(latest.status?.nodes ?? []).map((n) =>
+          done.has(n.name) ? { ...n, state: 'Released' as const } : n,
+        ),
+        ...failures
+          .filter((f) => !inStatus.has(f.name))
+          .map((f) => toNodeStatus({ ...f.record, state: 'Releasing' })),
       ];
       await this.write(latest, { ...(latest.status ?? {}), nodes });
       for (const f of failures) this.releaseFailed(rr, f);
@@ -372,9 +354,14 @@ export class ResourceRequestReconciler {
       .catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });
-    if (released.length > 0) {
-      this.d.recorder.event(rr, 'Normal', 'Released', 'Release', `${released.length} node(s) released`);
-    }
+    if (released.length > 0)
+      this.d.recorder.event(
+        rr,
+        'Normal',
+        'Released',
+        'Release',
+        `${released.length} node(s) released`,
+      );
     return { capacityFreed: released.length > 0, poolsTouched: poolsOf(live) };
   }
 
@@ -387,13 +374,12 @@ export class ResourceRequestReconciler {
     const profile = this.d.runtime().profile(this.profileName(rr));
     const { released, failures } = await releaseRecords(
       zombies.map(toRecord),
-      identity(rr),
+      requestIdentity(rr),
       profile?.provisioners ?? [],
     );
     const done = new Set(released.map((r) => r.name));
-    const remaining = nodes.filter((n) => !done.has(n.name));
     if (done.size > 0) {
-      await this.write(rr, { ...(rr.status ?? {}), nodes: remaining });
+      await this.write(rr, { ...(rr.status ?? {}), nodes: nodes.filter((n) => !done.has(n.name)) });
       return { capacityFreed: true, poolsTouched: poolsOf(zombies) };
     }
     if (failures.length > 0)
@@ -417,122 +403,15 @@ export class ResourceRequestReconciler {
     );
   }
 
-  private async writePending(
-    rr: ResourceRequest,
-    phase: 'Pending' | 'Failed',
-    explanation: Explanation,
-    reason: string,
-    message: string,
-  ): Promise<void> {
-    await this.write(
-      rr,
-      this.statusFor(rr, {
-        phase,
-        nodes: [],
-        explanation,
-        conditions: [
-          { type: 'Allocated', status: 'False', reason, message },
-          { type: 'Provisioned', status: 'False', reason, message: 'no nodes' },
-          { type: 'Ready', status: 'False', reason, message },
-        ],
-      }),
-    );
-  }
-
-  private statusFor(
-    rr: ResourceRequest,
-    s: {
-      phase: NonNullable<ResourceRequestStatus['phase']>;
-      nodes: NodeStatus[];
-      explanation?: Explanation;
-      conditions: ConditionUpdate[];
-    },
-  ): ResourceRequestStatus {
-    const generation = rr.metadata.generation;
-    const running = s.nodes.filter((n) => n.state === 'Running').length;
-    const conditions = setConditions(
-      (rr.status?.conditions ?? []) as Condition[],
-      s.conditions.map((c) => ({ ...c, observedGeneration: generation })),
-      this.d
-        .now()
-        .toISOString()
-        .replace(/\.\d{3}Z$/, 'Z'),
-    );
-    const status: ResourceRequestStatus = {
-      observedGeneration: generation,
-      phase: s.phase,
-      ready: `${running}/${rr.spec.count}`,
-      readyNodes: running,
-      conditions,
-      nodes: s.nodes,
-    };
-    if (s.explanation) status.explanation = s.explanation;
-    return status;
-  }
-
   /** Writes the status when it changed; returns the object as it now is on the server. */
-  private async write(rr: ResourceRequest, status: ResourceRequestStatus): Promise<ResourceRequest> {
+  private async write(
+    rr: ResourceRequest,
+    status: ResourceRequestStatus,
+  ): Promise<ResourceRequest> {
     if (sameStatus(status, rr.status)) return rr;
     const out = await writeStatus(this.d.rest, objectPath(rr), rr, status);
     return 'written' in out ? out.written : 'superseded' in out ? out.superseded : rr;
   }
-
-}
-
-const identity = (rr: ResourceRequest) => ({
-  namespace: rr.metadata.namespace ?? '',
-  name: rr.metadata.name,
-  uid: rr.metadata.uid,
-});
-const requestRef = (rr: ResourceRequest): RequestRef => ({ metadata: identity(rr), spec: rr.spec });
-
-function toNodeStatus(r: NodeRecord): NodeStatus {
-  const n: NodeStatus = {
-    name: r.name,
-    provisioner: r.provisioner,
-    address: r.address,
-    configEntry: r.configEntry,
-    state: r.state,
-  };
-  if (r.hostPool) n.hostPool = r.hostPool;
-  if (r.host) n.host = r.host;
-  if (r.port !== undefined) n.port = r.port;
-  if (r.volumes?.length)
-    n.volumes = r.volumes.map((v) => ({ name: v.name, storagePool: v.storagePool, size: v.size }));
-  return n;
-}
-
-function toRecord(n: NodeStatus): NodeRecord {
-  return {
-    name: n.name,
-    provisioner: n.provisioner,
-    hostPool: n.hostPool,
-    host: n.host,
-    address: n.address,
-    port: n.port,
-    volumes: n.volumes,
-    configEntry: n.configEntry ?? '',
-    state: n.state ?? 'Running',
-  };
-}
-
-/** The stack's explanation in the API's shape (bounded as the CRD requires). */
-export function toExplanation(result: StackResult): Explanation {
-  const e: Explanation = { summary: result.explanation.summary.slice(0, 1024) };
-  e.provisioners = result.explanation.provisioners.slice(0, 16).map((p) => {
-    const out: NonNullable<Explanation['provisioners']>[number] = {
-      provisioner: p.provisioner,
-      type: p.type,
-      asked: p.asked,
-      got: p.got,
-    };
-    if (p.summary) out.summary = p.summary.slice(0, 1024);
-    if (p.error) out.error = p.error.slice(0, 1024);
-    if (p.reasons && Object.keys(p.reasons).length > 0) out.reasons = p.reasons;
-    if (p.allocators?.length) out.allocators = p.allocators.slice(0, 16).map((a) => ({ ...a }));
-    return out;
-  });
-  return e;
 }
 
 export { toRecord as nodeStatusToRecord };

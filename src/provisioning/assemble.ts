@@ -20,7 +20,11 @@ export class AssembledRuntime implements Runtime {
   ) {}
 
   /** Builds every profile; throws ConfigError naming each bad entry by its path. */
-  static build(config: OperatorConfig, backend: HostsBackend, deps: ProvisionerDeps = {}): AssembledRuntime {
+  static build(
+    config: OperatorConfig,
+    backend: HostsBackend,
+    deps: ProvisionerDeps = {},
+  ): AssembledRuntime {
     const registry = createDefaultRegistry().register('hosts', backend.factory());
     const profiles = new Map<string, BuiltProfile>();
     try {
@@ -45,7 +49,11 @@ export class AssembledRuntime implements Runtime {
   profile(name: string): ProfileRuntime | undefined {
     const built = this.profiles.get(name);
     if (!built) return undefined;
-    return { name, provisioners: built.provisioners, remote: built.provisioners.some((p) => !LOCAL_TYPES.has(p.type)) };
+    return {
+      name,
+      provisioners: built.provisioners,
+      remote: built.provisioners.some((p) => !LOCAL_TYPES.has(p.type)),
+    };
   }
 
   profileNames(): string[] {
@@ -61,18 +69,29 @@ export class AssembledRuntime implements Runtime {
    * config reload), so nothing recorded can be handed out twice. Returns records it could not
    * restore (their provisioner is gone from the profile): they stay in status, to be released.
    */
-  restore(requests: readonly ResourceRequest[]): Array<{ request: string; node: string; error: string }> {
+  restore(
+    requests: readonly ResourceRequest[],
+  ): Array<{ request: string; node: string; error: string }> {
     const problems: Array<{ request: string; node: string; error: string }> = [];
     for (const rr of requests) {
       const nodes = rr.status?.nodes ?? [];
       if (nodes.length === 0) continue;
       this.backend.loadRequest(rr);
       const profile = this.profiles.get(rr.spec.profile ?? 'default');
-      const identity = { namespace: rr.metadata.namespace ?? '', name: rr.metadata.name, uid: rr.metadata.uid };
+      const identity = {
+        namespace: rr.metadata.namespace ?? '',
+        name: rr.metadata.name,
+        uid: rr.metadata.uid,
+      };
       const records = nodes.filter((n) => !(n.hostPool && n.host)) as NodeRecord[];
       if (records.length === 0) continue;
       const { failures } = restoreRecords(records, identity, profile?.provisioners ?? []);
-      for (const f of failures) problems.push({ request: `${identity.namespace}/${identity.name}`, node: f.name, error: f.error });
+      for (const f of failures)
+        problems.push({
+          request: `${identity.namespace}/${identity.name}`,
+          node: f.name,
+          error: f.error,
+        });
     }
     return problems;
   }
