@@ -3,11 +3,13 @@
 import { parseArgs } from 'node:util';
 import { validateFiles } from './validate.js';
 import { runCommand } from './run.js';
+import { simulateCommand } from './simulate.js';
 
 const USAGE = `Usage: berth <command> [flags]
 
 Commands:
   run --config PATH     run the operator against the current cluster
+  simulate -f PATH...   what the operator would do with these files (-o json|yaml|table)
   validate -f PATH...   validate Berth resources and OperatorConfig files (folders are walked)
 
 Run 'berth <command> --help' for the flags of a command.`;
@@ -42,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
       return validateCommand(rest);
     case 'run':
       return runCommand(rest);
+    case 'simulate':
+      return simulateCommand(rest);
     case undefined:
     case 'help':
     case '--help':

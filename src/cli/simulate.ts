@@ -1,0 +1,95 @@
+// `berth simulate -f PATH… [-o json|yaml|table]`: what the operator would do with these files.
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml, stringify } from 'yaml';
+import {
+  formatIssue,
+  validateDocument,
+  type HostPool,
+  type OperatorConfig,
+  type ResourceRequest,
+  type StoragePool,
+} from '../api/index.js';
+import { lineOf, readDocuments } from '../config/documents.js';
+import { DEFAULT_CONFIG } from '../deploy/manifests.js';
+import { simulate, type SimulationOutput } from '../sim/simulate.js';
+import { renderTable } from './table.js';
+
+export const SIMULATE_USAGE = `Usage: berth simulate -f PATH [-f PATH...] [-o json|yaml|table] [--now RFC3339]
+
+Reads HostPools, StoragePools, ResourceRequests and one OperatorConfig (default: one profile
+"default" with the hosts provisioner and firstFit) from files or folders, serves the requests in
+input order with the operator's engine and provisioner stack, and prints the statuses the operator
+would write. Pending requests are results (exit 0); invalid input exits 1. --now fixes the clock
+of condition timestamps (default 1970-01-01T00:00:00Z, so the same input prints the same output).`;
+
+export async function simulateCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      filename: { type: 'string', short: 'f', multiple: true },
+      output: { type: 'string', short: 'o' },
+      now: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !values.filename?.length) {
+    console.log(SIMULATE_USAGE);
+    return values.help ? 0 : 2;
+  }
+  const format = values.output ?? 'json';
+  if (!['json', 'yaml', 'table'].includes(format)) {
+    console.error(`berth simulate: -o must be json, yaml or table, got ${JSON.stringify(format)}`);
+    return 2;
+  }
+  const now = new Date(values.now ?? '1970-01-01T00:00:00Z');
+  if (Number.isNaN(now.getTime())) {
+    console.error(`berth simulate: --now: invalid time ${JSON.stringify(values.now)}`);
+    return 2;
+  }
+  const { documents, errors: parseErrors } = readDocuments(values.filename);
+  const errors = parseErrors.map((e) => `${e.file}:${e.line}: ${e.message}`);
+  const hostPools: HostPool[] = [];
+  const storagePools: StoragePool[] = [];
+  const requests: ResourceRequest[] = [];
+  const configs: Array<{ config: OperatorConfig; file: string }> = [];
+  for (const doc of documents) {
+    const value = doc.value as { apiVersion?: unknown; kind?: unknown };
+    if (typeof value.apiVersion !== 'string' || !value.apiVersion.startsWith('berth.dev/'))
+      continue;
+    const issues = validateDocument(doc.value);
+    if (issues.length > 0) {
+      for (const i of issues)
+        errors.push(`${doc.file}:${lineOf(doc, i.segments)}: ${formatIssue(i)}`);
+      continue;
+    }
+    if (value.kind === 'HostPool') hostPools.push(doc.value as HostPool);
+    else if (value.kind === 'StoragePool') storagePools.push(doc.value as StoragePool);
+    else if (value.kind === 'ResourceRequest') requests.push(doc.value as ResourceRequest);
+    else if (value.kind === 'OperatorConfig')
+      configs.push({ config: doc.value as OperatorConfig, file: doc.file });
+  }
+  if (configs.length > 1)
+    errors.push(`more than one OperatorConfig: ${configs.map((c) => c.file).join(', ')}`);
+  if (errors.length > 0) {
+    for (const e of errors) console.error(e);
+    return 1;
+  }
+  const chosen = configs[0];
+  if (!chosen) console.error('berth simulate: no OperatorConfig given; using the default profile');
+  const config = chosen?.config ?? (parseYaml(DEFAULT_CONFIG) as OperatorConfig);
+  const baseDir = chosen ? dirname(resolve(chosen.file)) : process.cwd();
+  const result = await simulate({ hostPools, storagePools, requests, config, baseDir }, now);
+  process.stdout.write(render(result, format as 'json' | 'yaml' | 'table', requests));
+  return 0;
+}
+
+function render(
+  result: SimulationOutput,
+  format: 'json' | 'yaml' | 'table',
+  requests: ResourceRequest[],
+): string {
+  if (format === 'json') return JSON.stringify(result, null, 2) + '\n';
+  if (format === 'yaml') return stringify(result, { lineWidth: 0 });
+  return renderTable(result, requests);
+}

@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SimulationOutput } from '../../src/sim/simulate.js';
+import { repoRoot } from '../support/fixtures.js';
+
+const berth = (...args: string[]) =>
+  spawnSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+
+const where = (out: SimulationOutput, key: string) => {
+  const r = out.requests.find((x) => `${x.namespace}/${x.name}` === key);
+  if (!r) throw new Error(`no ${key}`);
+  return {
+    phase: r.status.phase,
+    ready: r.status.ready,
+    nodes: (r.status.nodes ?? []).map((n) =>
+      n.host
+        ? `${n.hostPool}/${n.host}${n.port ? `:${n.port}` : ''}`
+        : `${n.provisioner}:${n.port}`,
+    ),
+    status: r.status,
+  };
+};
+
+describe('berth simulate', () => {
+  let out: SimulationOutput;
+  let first: string;
+  before(() => {
+    const r = berth('simulate', '-f', 'examples/');
+    expect(r.status, r.stderr).to.equal(0);
+    first = r.stdout;
+    out = JSON.parse(r.stdout) as SimulationOutput;
+  });
+
+  it('prints the same output twice', () => {
+    expect(berth('simulate', '-f', 'examples/').stdout).to.equal(first);
+  });
+
+  it('serves the examples as the design says', () => {
+    expect(where(out, 'team-ml/training')).to.include({ phase: 'Ready', ready: '2/2' });
+    expect(where(out, 'team-ml/training').nodes).to.deep.equal([
+      'rack-a2-gpu/gpu-01',
+      'rack-a2-gpu/gpu-01',
+    ]);
+    expect(where(out, 'team-ml/notebooks').nodes).to.deep.equal([
+      'rack-a1/a1-01',
+      'rack-a1/a1-01',
+      'rack-a1/a1-01',
+    ]);
+    expect(where(out, 'team-ci/build-cache').nodes).to.deep.equal(['rack-a1/a1-01']);
+    expect(where(out, 'team-ci/build-cache').status.nodes?.[0]?.volumes).to.deep.equal([
+      { name: 'cache', storagePool: 'a1-01-nvme', size: '1Ti' },
+    ]);
+    expect(where(out, 'team-ml/training').status.nodes?.[0]?.volumes?.[0]?.storagePool).to.equal(
+      'zone-a-ceph',
+    );
+    expect(where(out, 'team-ci/e2e').nodes).to.deep.equal([
+      'rack-b1/b1-01:7002',
+      'rack-b1/b1-02:7002',
+      'rack-b1/b1-03:7002',
+      'rack-b1/b1-04:7002',
+    ]);
+  });
+
+  it('keeps a partial result at or above minCount: hosts first, the fallback after', () => {
+    const runners = where(out, 'team-ci/runners');
+    expect(runners).to.include({ phase: 'Ready', ready: '16/24' });
+    expect(runners.nodes.filter((n) => n.startsWith('rack-b1/'))).to.have.length(8);
+    expect(runners.nodes.filter((n) => n.startsWith('local:'))).to.deep.equal([
+      'local:7100',
+      'local:7101',
+      'local:7102',
+      'local:7103',
+      'local:7104',
+      'local:7105',
+      'local:7106',
+      'local:7107',
+    ]);
+    expect(runners.status.conditions?.find((c) => c.type === 'Allocated')?.message).to.equal(
+      '16 node(s) allocated (16 of 24, at least 8 wanted)',
+    );
+  });
+
+  it('explains a request that cannot fit in the kube-scheduler style', () => {
+    const huge = where(out, 'team-ml/huge-model');
+    expect(huge).to.include({ phase: 'Pending', ready: '0/1' });
+    expect(huge.status.explanation?.summary).to.match(
+      /0\/12 hosts fit: 8 MissingTags \[gpu\], 2 Insufficient nvidia\.com\/gpu, 1 HostMaintenance, 1 Insufficient cpu/,
+    );
+    expect(huge.status.conditions?.find((c) => c.type === 'Ready')).to.include({
+      status: 'False',
+      reason: 'InsufficientCapacity',
+    });
+  });
+
+  it('writes pool aggregates as the operator would', () => {
+    const b1 = out.hostPools.find((p) => p.name === 'rack-b1');
+    expect(b1?.status).to.include({ hostCount: 4, nodes: 12, cpu: '56/64', memory: '144Gi/256Gi' });
+    expect(out.storagePools.find((p) => p.name === 'a1-01-nvme')?.status).to.include({
+      allocated: '1Ti',
+      volumes: 1,
+    });
+  });
+
+  it('-o table is one line per request and per pool', () => {
+    const r = berth('simulate', '-f', 'examples/', '-o', 'table');
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/^team-ci\/runners\s+burst\s+Ready\s+16\/24\s+rack-b1\/b1-01:7000/m);
+    expect(r.stdout).to.match(/^rack-b1\s+4\s+12\s+56\/64/m);
+    expect(r.stdout).to.match(/^zone-a-ceph\s+2\s+1000Gi\/100Ti/m);
+  });
+
+  it('exits 1 on invalid input, naming file, line and field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-sim-'));
+    try {
+      writeFileSync(
+        join(dir, 'rr.yaml'),
+        'apiVersion: berth.dev/v1alpha1\nkind: ResourceRequest\nmetadata: { name: a, namespace: b }\nspec:\n  count: 1\n  minCount: 2\n',
+      );
+      const r = berth('simulate', '-f', dir);
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.include(
+        `${join(dir, 'rr.yaml')}:6: spec.minCount: minCount must not exceed count`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
