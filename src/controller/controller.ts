@@ -2,6 +2,7 @@
 // users know. Errors requeue with per-key backoff; a result may ask for a later requeue.
 import type { Logger } from 'winston';
 import type { Metrics } from '../observability/metrics.js';
+import { isConflict } from '../kube/rest.js';
 import { realClock, type Clock } from './clock.js';
 import { defaultRateLimiter } from './ratelimiter.js';
 import { WorkQueue } from './workqueue.js';
@@ -63,7 +64,9 @@ export class Controller<R extends Outcome> {
       } catch (err) {
         this.metrics.reconcileTotal.inc({ ...labels, result: 'error' });
         this.metrics.reconcileErrors.inc(labels);
-        this.log.warn('reconcile failed; retrying with backoff', {
+        // A conflict only means our cache was a step behind; the retry reads the new version.
+        const log = isConflict(err) ? this.log.info.bind(this.log) : this.log.warn.bind(this.log);
+        log('reconcile failed; retrying with backoff', {
           controller: this.name,
           object: key,
           error: err instanceof Error ? err.message : String(err),

@@ -173,6 +173,8 @@ export class KubeRest {
         body.on('data', resetIdle);
         body.on('error', finish);
         const lines = createInterface({ input: body, crlfDelay: Infinity });
+        // An abort (ours) surfaces as an error on the stream and on readline: already finished.
+        lines.on('error', finish);
         lines.on('line', (line) => {
           if (finished || !line.trim()) return;
           let event: WatchEvent<T>;
