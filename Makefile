@@ -51,9 +51,13 @@ test: build lint verify-generated testenv
 test-unit: build
 	hack/run-tests.sh --config .mocharc.unit.json
 
-## demo: the main job (grows with the project): validate the examples
-demo: build
-	npx berth validate -f examples/
+## demo: the main job: a control plane, the CRDs, the operator, examples/ served; Ctrl-C stops it
+demo: build testenv
+	hack/demo.sh
+
+## run: the operator against the current KUBECONFIG (CONFIG= names another OperatorConfig)
+run: build
+	node dist/src/cli/main.js run --config $${CONFIG:-examples/config/operatorconfig.yaml} --leader-elect=false
 
 clean:
 	rm -rf dist
