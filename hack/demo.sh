@@ -22,7 +22,8 @@ cleanup() {
     hack/cluster-down.sh || true
   fi
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
 if [[ -n "${KUBECONFIG:-}" ]] && "$kubectl" get --raw /readyz --request-timeout=5s >/dev/null 2>&1; then
   echo "demo: using the cluster of KUBECONFIG=$KUBECONFIG"
