@@ -1,0 +1,376 @@
+// The `hosts` provisioner: nodes on HostPool hosts chosen by the profile's allocator chains
+// (DESIGN.md, "Provisioner"). Hosts are physical, so every profile's `hosts` provisioners in one
+// operator process share one HostsBackend — one engine, one inventory, one in-memory ledger — and
+// can never book the same capacity twice. The backend is the only state; provisioners are thin
+// views over it (a profile, a pool selector, a template), rebuilt freely on a config reload.
+import {
+  AllocationError,
+  Engine,
+  affectedNodes,
+  buildInventory,
+  compileRequest,
+  createHostAllocator,
+  createStorageAllocator,
+  hostPoolUsage,
+  ownerKey,
+  storagePoolUsage,
+  type AffectedNode,
+  type HostPool,
+  type HostPoolUsageStatus,
+  type InventoryProblem,
+  type LedgerEntry,
+  type Placement,
+  type PoolInfo,
+  type ResourceRequest,
+  type Resources,
+  type StoragePool,
+  type StoragePoolUsageStatus,
+} from '../allocation/index.js';
+import { isExternalAllocatorType } from './allocators.js';
+import { createDefaultRegistry } from './builtins.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { MAX_HOST_REASONS } from './explain.js';
+import { FieldReader } from './fields.js';
+import { builtinConfig, resolveChains, type ChainSources } from './hosts-chains.js';
+import { allocatorErrors, shortfallReport } from './hosts-report.js';
+import { compileSelector, type LabelMatcher } from './hosts-selector.js';
+import { createNode } from './node.js';
+import type {
+  FactoryInput,
+  ProvisionerDeps,
+  ProvisionerFactory,
+  ProvisionerRegistry,
+} from './registry.js';
+import type { ConfigTemplate } from './template.js';
+import {
+  silentLogger,
+  type Logger,
+  type NodeRecord,
+  type ProvisionContext,
+  type ProvisionedNode,
+  type Provisioner,
+  type RequestIdentity,
+  type RequestRef,
+} from './types.js';
+
+/** Where a host stands for new placements and for the nodes already on it. */
+export type HostAvailability =
+  'Available' | 'Disabled' | 'Maintenance' | 'Missing' | 'PoolDisabled';
+
+const NO_RESOURCES: Resources = new Map();
+
+/** Only nodes that sit on a HostPool host hold HostPool capacity (DESIGN.md, Ledger). */
+const onHost = (n: { hostPool?: unknown; host?: unknown }): boolean =>
+  typeof n.hostPool === 'string' &&
+  n.hostPool !== '' &&
+  typeof n.host === 'string' &&
+  n.host !== '';
+
+export class HostsBackend {
+  private readonly current: Engine;
+
+  constructor() {
+    this.current = new Engine(buildInventory([], []));
+  }
+
+  get engine(): Engine {
+    return this.current;
+  }
+
+  /**
+   * Swaps in the HostPools and StoragePools as they are now. Usage lives in the ledger and survives
+   * (nodes on a host that vanished stay accounted until released). Returns the objects the engine
+   * could not use, each left out while everything else stays usable.
+   */
+  setInventory(
+    hostPools: readonly HostPool[],
+    storagePools: readonly StoragePool[] = [],
+  ): InventoryProblem[] {
+    const inventory = buildInventory(hostPools, storagePools);
+    this.current.setInventory(inventory);
+    return [...inventory.problems];
+  }
+
+  /** Why the engine could not (fully) use that pool, for its Ready condition; undefined if fine. */
+  problem(kind: 'HostPool' | 'StoragePool', name: string): string | undefined {
+    const messages = this.current.inventory.problems
+      .filter((p) => p.kind === kind && p.name === name)
+      .map((p) => p.message);
+    return messages.length ? messages.join('; ') : undefined;
+  }
+
+  /** A host's own state comes first: it is what makes the nodes on it Degraded. */
+  hostAvailability(hostPool: string, host: string): HostAvailability {
+    const info = this.current.inventory.hostByKey.get(`${hostPool}/${host}`);
+    if (!info) return 'Missing';
+    if (info.state === 'Disabled') return 'Disabled';
+    if (info.state === 'Maintenance') return 'Maintenance';
+    if (info.pool.state !== 'Enabled') return 'PoolDisabled';
+    return 'Available';
+  }
+
+  /**
+   * Accounts the request's `status.nodes` that sit on hosts (at start-up or on becoming leader).
+   * Idempotent: nodes already held are left as they are. Returns records it could not account.
+   */
+  loadRequest(request: ResourceRequest): string[] {
+    const ledger = this.current.ledger;
+    const before = ledger.problems.length;
+    const nodes = request?.status?.nodes;
+    if (Array.isArray(nodes)) {
+      ledger.loadRequest({
+        ...request,
+        status: { ...request.status, nodes: nodes.filter(onHost) },
+      });
+    } else {
+      ledger.loadRequest({ ...request, status: { nodes: [] } });
+    }
+    return ledger.problems.slice(before);
+  }
+
+  /** Drops every reservation of a request (it vanished without its finalizer running). */
+  releaseRequest(namespace: string, name: string): number {
+    return this.current.ledger.releaseOwner(ownerKey(namespace, name)).length;
+  }
+
+  hostPoolUsage(name: string): HostPoolUsageStatus | undefined {
+    return hostPoolUsage(this.current, name);
+  }
+
+  storagePoolUsage(name: string): StoragePoolUsageStatus | undefined {
+    return storagePoolUsage(this.current, name);
+  }
+
+  /** Nodes on Disabled, Maintenance or vanished hosts: their requests are Degraded. */
+  affectedNodes(): AffectedNode[] {
+    return affectedNodes(this.current);
+  }
+
+  /** The factory to register as `hosts`; every provisioner it builds shares this backend. */
+  factory(): ProvisionerFactory {
+    return hostsFactory(this);
+  }
+}
+
+export interface HostsProvisionerOptions {
+  name: string;
+  template: ConfigTemplate;
+  /** HostPools this provisioner may use (its `hostPoolSelector`); default: all. */
+  selector?: LabelMatcher;
+  /** The profile's chains; absent: the engine's default chains. */
+  chains?: ChainSources;
+  logger?: Logger;
+}
+
+export class HostsProvisioner implements Provisioner {
+  readonly type = 'hosts';
+  readonly name: string;
+  private readonly scope: ((pool: PoolInfo) => boolean) | undefined;
+
+  constructor(
+    private readonly backend: HostsBackend,
+    private readonly opts: HostsProvisionerOptions,
+  ) {
+    this.name = opts.name;
+    const selector = opts.selector;
+    this.scope = selector ? (pool) => selector(pool.labels) : undefined;
+  }
+
+  async getNodes(count: number, ctx: ProvisionContext): Promise<ProvisionedNode[]> {
+    const names = ctx.names.slice(0, count);
+    if (names.length === 0) return [];
+    const request = engineRequest(ctx.request);
+    const compiled = compileRequest(request);
+    const chains = await resolveChains(
+      this.opts.chains,
+      this.backend.engine,
+      ctx.request,
+      compiled,
+      this.scope ?? (() => true),
+      ctx.signal,
+    );
+    // Extenders answered while we waited; if the stack gave up meanwhile, reserve nothing.
+    if (ctx.signal.aborted) return [];
+
+    // Synchronous from here: the plan and its reservations happen in one turn of the event loop,
+    // so concurrent requests are serialized against the one ledger.
+    const engine = this.backend.engine;
+    const result = engine.plan(compiled, chains, {
+      names,
+      ...(this.scope ? { scope: this.scope } : {}),
+      maxHostReasons: MAX_HOST_REASONS,
+    });
+    const nodes = result.placements.map((p) => {
+      const entry = engine.ledger.entry(p.owner, p.name);
+      return this.node(placementFields(p, this.name), p.owner, entry, ctx.request.metadata);
+    });
+    for (const line of allocatorErrors(result)) {
+      (this.opts.logger ?? silentLogger).warn('allocator had no answer', {
+        provisioner: this.name,
+        request: compiled.owner,
+        error: line,
+      });
+    }
+    if (nodes.length < names.length) ctx.report(shortfallReport(result));
+    return nodes;
+  }
+
+  /**
+   * Binds a recorded node to its ledger entry, taking the capacity again when the ledger does not
+   * hold it yet. The record has no per-node resources; they come from `loadRequest` (the intended
+   * path) or from a sibling node of the same request, else the node is held without resources.
+   */
+  restore(record: NodeRecord, request: RequestIdentity): ProvisionedNode {
+    if (!onHost(record)) {
+      throw new Error(`node ${record.name}: the record names no hostPool/host`);
+    }
+    const owner = ownerKey(request.namespace, request.name);
+    const ledger = this.backend.engine.ledger;
+    let entry: LedgerEntry | undefined;
+    if (record.state !== 'Released') {
+      entry = ledger.entry(owner, record.name);
+      if (!entry) {
+        const sibling = ledger.entriesOf(owner).find((e) => e.hostKey !== undefined);
+        if (!sibling) {
+          (this.opts.logger ?? silentLogger).warn(
+            'restored a hosts node without its resources; call HostsBackend.loadRequest first',
+            { provisioner: this.name, request: owner, node: record.name },
+          );
+        }
+        entry = ledger.restoreNode(
+          request.namespace,
+          request.name,
+          record,
+          sibling?.resources ?? NO_RESOURCES,
+        );
+      }
+    }
+    return this.node(
+      {
+        name: record.name,
+        provisioner: this.name,
+        address: record.address,
+        hostPool: record.hostPool,
+        host: record.host,
+        ...(record.port !== undefined ? { port: record.port } : {}),
+        ...(record.volumes?.length ? { volumes: record.volumes.map((v) => ({ ...v })) } : {}),
+        state: record.state,
+        configEntry: record.configEntry,
+      },
+      owner,
+      entry,
+      request,
+    );
+  }
+
+  private node(
+    fields: Parameters<typeof createNode>[0],
+    owner: string,
+    entry: LedgerEntry | undefined,
+    request: RequestIdentity,
+  ): ProvisionedNode {
+    const ledger = this.backend.engine.ledger;
+    return createNode(
+      fields,
+      {
+        // Only the reservation this handle was made for: a stale handle (an earlier attempt under
+        // the same node name) must never drop a newer reservation.
+        release: async () => {
+          if (entry && ledger.entry(owner, fields.name) === entry)
+            ledger.release(owner, fields.name);
+        },
+      },
+      this.opts.template,
+      request,
+    );
+  }
+}
+
+function placementFields(p: Placement, provisioner: string): Parameters<typeof createNode>[0] {
+  return {
+    name: p.name,
+    provisioner,
+    address: p.address,
+    hostPool: p.hostPool,
+    host: p.host,
+    ...(p.port !== undefined ? { port: p.port } : {}),
+    ...(p.volumes.length
+      ? {
+          volumes: p.volumes.map((v) => ({
+            name: v.name,
+            storagePool: v.storagePool,
+            size: v.size,
+          })),
+        }
+      : {}),
+  };
+}
+
+/** The stack's request as the engine reads it; the engine validates every field it compiles. */
+function engineRequest(ref: RequestRef): ResourceRequest {
+  return {
+    metadata: {
+      namespace: ref.metadata.namespace,
+      name: ref.metadata.name,
+      ...(ref.metadata.uid !== undefined ? { uid: ref.metadata.uid } : {}),
+    },
+    spec: ref.spec as unknown as ResourceRequest['spec'],
+  };
+}
+
+/** Built-in chain entries are built once here so that a bad one (a seed) fails the config. */
+function checkBuiltins(deps: ProvisionerDeps, issues: ConfigIssue[]): void {
+  const profile = deps.profile;
+  if (!profile) return;
+  for (const [key, build] of [
+    ['hostAllocators', createHostAllocator],
+    ['storageAllocators', createStorageAllocator],
+  ] as const) {
+    const list = profile.entry[key];
+    if (!Array.isArray(list)) continue;
+    list.forEach((raw: unknown, i) => {
+      if (typeof raw !== 'object' || raw === null) return;
+      const entry = raw as Record<string, unknown>;
+      if (isExternalAllocatorType(entry.type)) return;
+      try {
+        build(builtinConfig(entry));
+      } catch (err) {
+        if (!(err instanceof AllocationError)) throw err;
+        issues.push({ path: `${profile.path}.${key}[${i}]`, message: err.message });
+      }
+    });
+  }
+}
+
+/** `registry.register('hosts', hostsFactory(backend))`. */
+export function hostsFactory(backend: HostsBackend): ProvisionerFactory {
+  return ({ entry, path, name, template, deps }: FactoryInput) => {
+    const f = new FieldReader(entry, path);
+    f.only(['name', 'type', 'configTemplate', 'hostPoolSelector']);
+    const selector =
+      entry.hostPoolSelector === undefined
+        ? undefined
+        : compileSelector(entry.hostPoolSelector, `${path}.hostPoolSelector`, f.issues);
+    checkBuiltins(deps, f.issues);
+    if (f.issues.length) throw new ConfigError(f.issues);
+    return new HostsProvisioner(backend, {
+      name,
+      template,
+      ...(selector ? { selector } : {}),
+      ...(deps.profile
+        ? {
+            chains: {
+              hostAllocators: deps.profile.hostAllocators,
+              storageAllocators: deps.profile.storageAllocators,
+            },
+          }
+        : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    });
+  };
+}
+
+/** Every built-in provisioner type, `hosts` included, over one shared backend. */
+export function createOperatorRegistry(backend: HostsBackend): ProvisionerRegistry {
+  return createDefaultRegistry().register('hosts', backend.factory());
+}
