@@ -1,0 +1,315 @@
+// The operator as users run it, on the real API server, with the example inventory.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import type { HostPool, ResourceRequest, StoragePool } from '../../src/api/index.js';
+import type { SimulationOutput } from '../../src/sim/simulate.js';
+import { createNamespace, kubectl, kubectlOk, repoRoot, useControlPlane } from './harness.js';
+import { metricSum, startOperator, type OperatorProcess } from './operator-process.js';
+
+const examples = (f: string) => join(repoRoot, 'examples', f);
+const getJson = async <T>(args: string[]): Promise<T> =>
+  JSON.parse(await kubectlOk([...args, '-o', 'json'])) as T;
+const getRR = (ns: string, name: string) => getJson<ResourceRequest>(['get', 'rr', name, '-n', ns]);
+const nodesOf = (rr: { status?: ResourceRequest['status'] }) =>
+  (rr.status?.nodes ?? []).map((n) => ({
+    name: n.name,
+    provisioner: n.provisioner,
+    hostPool: n.hostPool,
+    host: n.host,
+    port: n.port,
+    address: n.address,
+    volumes: n.volumes,
+  }));
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const phaseOf = async (ns: string, name: string, phase: string) => {
+  const rr = await getRR(ns, name);
+  return rr.status?.phase === phase ? rr : undefined;
+};
+
+describe('integration: the operator on the example inventory', function () {
+  this.timeout(120_000);
+  const cp = useControlPlane();
+  let op: OperatorProcess;
+  let requests: ResourceRequest[];
+
+  before(async () => {
+    await kubectlOk([
+      'apply',
+      '-f',
+      examples('00-namespaces.yaml'),
+      '-f',
+      examples('10-hostpools.yaml'),
+      '-f',
+      examples('20-storagepools.yaml'),
+    ]);
+    const lease = await createNamespace('lease');
+    op = await startOperator({
+      kubeconfig: cp().kubeconfigPath,
+      config: readFileSync(examples('config/operatorconfig.yaml'), 'utf8'),
+      leaseNamespace: lease,
+    });
+    await op.waitForLog(/became leader/);
+    requests = ['30-requests-team-ml.yaml', '31-requests-team-ci.yaml'].flatMap((f) =>
+      parseAllDocuments(readFileSync(examples(f), 'utf8')).map((d) => d.toJS() as ResourceRequest),
+    );
+  });
+
+  after(async () => {
+    if (op) expect(await op.stop(), op.logs().slice(-3000)).to.equal(0);
+  });
+
+  it('serves the examples in order exactly as `berth simulate` says', async () => {
+    for (const rr of requests) {
+      await kubectlOk(['apply', '-f', '-'], { stdin: stringify(rr) });
+      await until(`${rr.metadata.name} to get a phase`, async () => {
+        const live = await getRR(rr.metadata.namespace ?? '', rr.metadata.name);
+        return live.status?.phase && live.status.phase !== 'Provisioning' ? live : undefined;
+      });
+    }
+    const sim = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'dist/src/cli/main.js'), 'simulate', '-f', join(repoRoot, 'examples')],
+      { encoding: 'utf8' },
+    );
+    expect(sim.status, sim.stderr).to.equal(0);
+    const expected = JSON.parse(sim.stdout) as SimulationOutput;
+    for (const want of expected.requests) {
+      const got = await getRR(want.namespace, want.name);
+      expect(got.status?.phase, `${want.namespace}/${want.name}`).to.equal(want.status.phase);
+      expect(got.status?.ready).to.equal(want.status.ready);
+      expect(nodesOf(got), `${want.namespace}/${want.name} nodes`).to.deep.equal(
+        nodesOf({ status: want.status }),
+      );
+      expect(got.status?.explanation?.summary).to.equal(want.status.explanation?.summary);
+    }
+    for (const want of expected.hostPools) {
+      const got = await until(`HostPool ${want.name} status`, async () => {
+        const hp = await getJson<HostPool>(['get', 'hp', want.name]);
+        return hp.status?.cpu === want.status.cpu && hp.status?.nodes === want.status.nodes
+          ? hp
+          : undefined;
+      });
+      expect(got.status?.allocated).to.deep.equal(want.status.allocated);
+    }
+    for (const want of expected.storagePools) {
+      await until(`StoragePool ${want.name} status`, async () => {
+        const sp = await getJson<StoragePool>(['get', 'sp', want.name]);
+        return sp.status?.allocated === want.status.allocated ? sp : undefined;
+      });
+    }
+  });
+
+  it('works with kubectl wait, printer columns and kubectl events', async () => {
+    const wait = await kubectl([
+      'wait',
+      '--for=condition=Ready',
+      'rr/e2e',
+      '-n',
+      'team-ci',
+      '--timeout=20s',
+    ]);
+    expect(wait.code, wait.stderr).to.equal(0);
+    const table = await kubectlOk(['get', 'rr', '-n', 'team-ci']);
+    expect(table).to.match(/^runners\s+Ready\s+16\/24\s+burst\s+/m);
+    const events = await kubectlOk(['events', '-n', 'team-ci']);
+    expect(events).to.match(/Allocated\s+ResourceRequest\/e2e\s+4 node\(s\): rack-b1\/b1-01/);
+    const ml = await kubectlOk(['events', '-n', 'team-ml']);
+    expect(ml).to.match(
+      /Warning\s+FailedToAllocate\s+ResourceRequest\/huge-model\s+.*0\/12 hosts fit/,
+    );
+  });
+
+  it('returns capacity on delete and serves a pending request with it', async () => {
+    await kubectlOk(['apply', '-f', '-'], {
+      stdin: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: { name: 'three-gpu-hosts', namespace: 'team-ml' },
+        spec: {
+          count: 3,
+          resources: { cpu: '16', memory: '64Gi', 'nvidia.com/gpu': '4' },
+          tags: ['gpu'],
+        },
+      }),
+    });
+    const pending = await until('three-gpu-hosts Pending', () =>
+      phaseOf('team-ml', 'three-gpu-hosts', 'Pending'),
+    );
+    expect(pending.status?.explanation?.summary).to.include('Insufficient nvidia.com/gpu');
+    await kubectlOk(['delete', 'rr', 'training', '-n', 'team-ml', '--timeout=30s']);
+    const ready = await until('three-gpu-hosts Ready', () =>
+      phaseOf('team-ml', 'three-gpu-hosts', 'Ready'),
+    );
+    expect(
+      nodesOf(ready)
+        .map((n) => n.host)
+        .sort(),
+    ).to.deep.equal(['gpu-01', 'gpu-02', 'gpu-03']);
+    const sp = await until('zone-a-ceph back to its build-cache-free usage', async () => {
+      const s = await getJson<StoragePool>(['get', 'sp', 'zone-a-ceph']);
+      return s.status?.allocated === '0' ? s : undefined;
+    });
+    expect(sp.status?.volumes).to.equal(0);
+  });
+
+  it('marks requests on a host in Maintenance Degraded, and places nothing new there', async () => {
+    const hp = await getJson<HostPool>(['get', 'hp', 'rack-a1']);
+    const hosts = hp.spec.hosts.map((h) =>
+      h.name === 'a1-01' ? { ...h, state: 'Maintenance' as const } : h,
+    );
+    await kubectlOk([
+      'patch',
+      'hp',
+      'rack-a1',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { hosts } }),
+    ]);
+    const degraded = await until('notebooks Degraded', async () => {
+      const rr = await getRR('team-ml', 'notebooks');
+      return rr.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True')
+        ? rr
+        : undefined;
+    });
+    expect(degraded.status?.conditions?.find((c) => c.type === 'Degraded')?.message).to.include(
+      'rack-a1/a1-01 (Maintenance)',
+    );
+    expect(await kubectlOk(['events', '-n', 'team-ml'])).to.match(
+      /Warning\s+Degraded\s+ResourceRequest\/notebooks/,
+    );
+    await kubectlOk(['apply', '-f', '-'], {
+      stdin: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: { name: 'one-more', namespace: 'team-ml' },
+        spec: { count: 1, resources: { cpu: '1' }, tags: ['ssd'] },
+      }),
+    });
+    const placed = await until('one-more Ready', () => phaseOf('team-ml', 'one-more', 'Ready'));
+    expect(nodesOf(placed)[0]?.host).to.equal('a1-02');
+    const back = hp.spec.hosts;
+    await kubectlOk([
+      'patch',
+      'hp',
+      'rack-a1',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { hosts: back } }),
+    ]);
+    await until('notebooks no longer Degraded', async () => {
+      const rr = await getRR('team-ml', 'notebooks');
+      return rr.status?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'False')
+        ? rr
+        : undefined;
+    });
+  });
+
+  it('places nothing on a Disabled pool, and does once it is enabled', async () => {
+    await kubectlOk([
+      'patch',
+      'hp',
+      'rack-b1',
+      '--type=merge',
+      '-p',
+      '{"spec":{"state":"Disabled"}}',
+    ]);
+    await until('rack-b1 Ready=False', async () => {
+      const hp = await getJson<HostPool>(['get', 'hp', 'rack-b1']);
+      return hp.status?.conditions?.find((c) => c.type === 'Ready' && c.reason === 'Disabled')
+        ? hp
+        : undefined;
+    });
+    await kubectlOk(['apply', '-f', '-'], {
+      stdin: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: { name: 'zone-b-job', namespace: 'team-ci' },
+        spec: { count: 1, resources: { cpu: '1' }, placement: { zone: 'zone-b' } },
+      }),
+    });
+    const pending = await until('zone-b-job Pending', () =>
+      phaseOf('team-ci', 'zone-b-job', 'Pending'),
+    );
+    expect(pending.status?.explanation?.summary).to.match(/PoolDisabled|PlacementMismatch/);
+    await kubectlOk([
+      'patch',
+      'hp',
+      'rack-b1',
+      '--type=merge',
+      '-p',
+      '{"spec":{"state":"Enabled"}}',
+    ]);
+    const ready = await until('zone-b-job Ready', () => phaseOf('team-ci', 'zone-b-job', 'Ready'));
+    expect(nodesOf(ready)[0]?.hostPool).to.equal('rack-b1');
+  });
+
+  it('turns a request it cannot serve into a condition, without a retry loop', async () => {
+    await kubectlOk(['apply', '-f', '-'], {
+      stdin: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: { name: 'no-such-profile', namespace: 'team-ci' },
+        spec: { count: 1, profile: 'gold' },
+      }),
+    });
+    const failed = await until('no-such-profile Failed', () =>
+      phaseOf('team-ci', 'no-such-profile', 'Failed'),
+    );
+    expect(failed.status?.conditions?.find((c) => c.type === 'Ready')).to.include({
+      status: 'False',
+      reason: 'UnknownProfile',
+    });
+    const before = metricSum(await op.metrics(), 'controller_runtime_reconcile_total', {
+      controller: 'resourcerequest',
+    });
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = metricSum(await op.metrics(), 'controller_runtime_reconcile_total', {
+      controller: 'resourcerequest',
+    });
+    expect(after - before, 'reconciles in 3s of quiet').to.be.at.most(2);
+  });
+
+  it('releases everything when every request is deleted (invariant 4)', async () => {
+    await kubectlOk(['delete', 'rr', '--all', '-n', 'team-ml', '--timeout=60s']);
+    await kubectlOk(['delete', 'rr', '--all', '-n', 'team-ci', '--timeout=60s']);
+    for (const name of ['rack-a1', 'rack-a2-gpu', 'rack-b1']) {
+      await until(`${name} empty`, async () => {
+        const hp = await getJson<HostPool>(['get', 'hp', name]);
+        return hp.status?.nodes === 0 &&
+          Object.values(hp.status?.allocated ?? {}).every((v) => v === '0')
+          ? hp
+          : undefined;
+      });
+    }
+    for (const name of ['a1-01-nvme', 'rack-a1-shared', 'zone-a-ceph', 'zone-b-nfs']) {
+      await until(`${name} empty`, async () => {
+        const sp = await getJson<StoragePool>(['get', 'sp', name]);
+        return sp.status?.allocated === '0' && sp.status.volumes === 0 ? sp : undefined;
+      });
+    }
+    expect(op.exited()).to.equal(false);
+  });
+});
