@@ -64,6 +64,10 @@ export interface RequestReconcilerDeps {
 const objectPath = (rr: ResourceRequest) =>
   `/apis/${API_VERSION}/namespaces/${rr.metadata.namespace ?? ''}/resourcerequests/${rr.metadata.name}`;
 
+/** A fresh copy we may still write an allocation onto: no nodes recorded, not being deleted. */
+const unrecorded = (fresh: ResourceRequest) =>
+  (fresh.status?.nodes ?? []).length === 0 && !fresh.metadata.deletionTimestamp;
+
 function poolsOf(
   nodes: readonly { hostPool?: string; volumes?: readonly { storagePool: string }[] }[],
 ): string[] {
@@ -128,22 +132,16 @@ export class ResourceRequestReconciler {
     return (hostPool: string, host: string) => runtime.hostAvailability(hostPool, host);
   }
 
+  /**
+   * Runs the stack from what the cache shows. The cache may lag our own last write; that can
+   * cost a wasted stack run but never a double booking: every write below is guarded, and nodes
+   * whose record lost the race are released at once.
+   */
   private async allocate(
-    cached: ResourceRequest,
+    rr: ResourceRequest,
     uid: string,
     signal: AbortSignal,
   ): Promise<ReconcileResult> {
-    // The cache may not show our last status write yet; allocating from it could book twice.
-    // One live read before every allocation settles it.
-    let rr: ResourceRequest;
-    try {
-      rr = await this.d.rest.get<ResourceRequest>(objectPath(cached));
-    } catch (err) {
-      if (isNotFound(err)) return {};
-      throw err;
-    }
-    if (rr.metadata.uid !== cached.metadata.uid || rr.metadata.deletionTimestamp) return {};
-    if ((rr.status?.nodes ?? []).length > 0) return {};
     const profileName = this.profileName(rr);
     const profile = this.d.runtime().profile(profileName);
     const now = this.d.now();
@@ -152,7 +150,7 @@ export class ResourceRequestReconciler {
       const message = `profile "${profileName}" is not in the operator configuration (profiles: ${known})`;
       if (rr.status?.phase !== 'Failed')
         this.d.recorder.event(rr, 'Warning', 'UnknownProfile', 'Allocate', message);
-      await this.write(
+      await this.guardedWrite(
         rr,
         unservedStatus(rr, 'Failed', { summary: message }, 'UnknownProfile', message, now),
       );
@@ -160,7 +158,7 @@ export class ResourceRequestReconciler {
       return {};
     }
     if (profile.remote && rr.status?.phase !== 'Provisioning') {
-      rr = await this.write(
+      rr = await this.guardedWrite(
         rr,
         buildStatus(
           rr,
@@ -210,7 +208,7 @@ export class ResourceRequestReconciler {
     status.nodes = result.releaseFailures.map((f) =>
       toNodeStatus({ ...f.record, state: 'Releasing' }),
     );
-    await this.write(rr, status);
+    await this.guardedWrite(rr, status);
     for (const f of result.releaseFailures) this.releaseFailed(rr, f);
     if (result.outcome === 'SpawnFailed') throw new Error(`spawn failed: ${explanation.summary}`);
     return profile.remote ? { requeueAfterMs: this.d.pendingRecheckMs } : {};
@@ -228,9 +226,7 @@ export class ResourceRequestReconciler {
       this.availability(),
       this.d.now(),
     );
-    const mayOverwrite = (fresh: ResourceRequest) =>
-      (fresh.status?.nodes ?? []).length === 0 && !fresh.metadata.deletionTimestamp;
-    const out = await writeStatus(this.d.rest, objectPath(rr), rr, status, 5, mayOverwrite);
+    const out = await writeStatus(this.d.rest, objectPath(rr), rr, status, 5, unrecorded);
     this.unwritten.delete(uid);
     if (!('written' in out)) {
       // Deleted (or already recorded) while we provisioned: nothing points at these nodes.
@@ -403,13 +399,30 @@ export class ResourceRequestReconciler {
     );
   }
 
-  /** Writes the status when it changed; returns the object as it now is on the server. */
+  /** Like write, but never over a status that (on the server) already records nodes. */
+  private async guardedWrite(
+    rr: ResourceRequest,
+    status: ResourceRequestStatus,
+  ): Promise<ResourceRequest> {
+    if (sameStatus(status, rr.status)) return rr;
+    const out = await writeStatus(this.d.rest, objectPath(rr), rr, status, 5, unrecorded);
+    return 'written' in out ? out.written : 'superseded' in out ? out.superseded : rr;
+  }
+
+  /**
+   * Writes the status when it changed; returns the object as it now is on the server. On a
+   * conflict it re-applies onto the fresh copy only if that copy records the same nodes and the
+   * same deletion state our status was computed from; otherwise the next pass decides again.
+   */
   private async write(
     rr: ResourceRequest,
     status: ResourceRequestStatus,
   ): Promise<ResourceRequest> {
     if (sameStatus(status, rr.status)) return rr;
-    const out = await writeStatus(this.d.rest, objectPath(rr), rr, status);
+    const sameBasis = (fresh: ResourceRequest) =>
+      sameStatus(fresh.status?.nodes ?? [], rr.status?.nodes ?? []) &&
+      !fresh.metadata.deletionTimestamp === !rr.metadata.deletionTimestamp;
+    const out = await writeStatus(this.d.rest, objectPath(rr), rr, status, 5, sameBasis);
     return 'written' in out ? out.written : 'superseded' in out ? out.superseded : rr;
   }
 }

@@ -116,7 +116,7 @@ export async function startOperator(o: OperatorOptions): Promise<OperatorProcess
     waitForLog,
     metrics: async () => (await fetch(`http://127.0.0.1:${await metricsPort()}/metrics`)).text(),
     stop: async (graceMs = 15_000) => {
-      if (child.exitCode === null && child.pid) {
+      if (child.exitCode === null && child.signalCode === null && child.pid) {
         process.kill(child.pid, 'SIGTERM');
         const t = setTimeout(
           () => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'),
@@ -131,7 +131,8 @@ export async function startOperator(o: OperatorOptions): Promise<OperatorProcess
       return child.exitCode;
     },
     kill9: async () => {
-      if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+      if (child.exitCode === null && child.signalCode === null && child.pid)
+        process.kill(child.pid, 'SIGKILL');
       await exit;
       rmSync(dir, { recursive: true, force: true });
     },
