@@ -50,6 +50,9 @@ type readyInfo struct {
 
 func main() {
 	cfg, err := parseFlags(os.Args[1:])
+	if errors.Is(err, pflag.ErrHelp) {
+		os.Exit(0)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kube-controlplane:", err)
 		os.Exit(2)
@@ -71,6 +74,12 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.exitWithParent, "exit-with-parent", false, "shut down when the parent process dies, so a killed test run leaves nothing behind")
 	fs.DurationVar(&cfg.readyTimeout, "ready-timeout", 2*time.Minute, "give up when /readyz has not passed by then")
 	showVersion := fs.Bool("version", false, "print the Kubernetes version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage: kube-controlplane [flags] [-- kube-apiserver flags]\n\n"+
+			"Runs etcd and kube-apiserver on 127.0.0.1, writes an admin kubeconfig and prints\n"+
+			"%q and a JSON object once ready. Stops and cleans up on SIGTERM or SIGINT.\n\n", readyPrefix)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
