@@ -27,7 +27,9 @@ staging_version="v0.${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
 # Downloading the whole release (not just its go.mod) makes a version whose zip the proxy cannot
 # serve fail here rather than in the build. Run outside our module so that our own, possibly
 # half-edited, go.mod does not get in the way.
-download="$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$version" || true)"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+download="$(cd "$scratch" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$version" || true)"
 if grep -q '"Error"' <<<"$download"; then
   echo "cannot use k8s.io/kubernetes@$version:" >&2
   echo "$download" >&2
