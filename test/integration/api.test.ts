@@ -1,0 +1,122 @@
+// The CRDs on the real API server: examples apply and read back, the invalid corpus is rejected
+// by the server itself naming the field, and kubectl shows what users expect.
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { invalidCases, loadDocuments, repoRoot, yamlFiles } from '../support/fixtures.js';
+import { createNamespace, kubectl, kubectlOk, useControlPlane } from './harness.js';
+
+const exampleFiles = yamlFiles(join(repoRoot, 'examples'));
+
+describe('integration: the API on a real API server', function () {
+  this.timeout(120_000);
+  const cp = useControlPlane();
+
+  after(async () => {
+    // No operator ran here, so nothing holds a finalizer: leave the cluster as we found it.
+    await kubectl(['delete', 'rr', '--all', '-n', 'team-ml', '--wait=true']);
+    await kubectl(['delete', 'rr', '--all', '-n', 'team-ci', '--wait=true']);
+    await kubectl(['delete', 'hp,sp', '--all', '--wait=true']);
+  });
+
+  it('establishes every CRD', () => {
+    expect(cp().crds).to.deep.equal([
+      'hostpools.berth.dev',
+      'resourcerequests.berth.dev',
+      'storagepools.berth.dev',
+    ]);
+  });
+
+  it('applies examples/ and reads every object back unchanged', async () => {
+    await kubectlOk(['apply', '-f', join(repoRoot, 'examples')]);
+    for (const file of exampleFiles) {
+      for (const doc of loadDocuments(file)) {
+        if (doc.apiVersion !== 'berth.dev/v1alpha1') continue;
+        const meta = doc.metadata as { name: string; namespace?: string };
+        const args = [
+          'get',
+          String(doc.kind),
+          meta.name,
+          '-o',
+          'json',
+          ...(meta.namespace ? ['-n', meta.namespace] : []),
+        ];
+        const live = JSON.parse(await kubectlOk(args)) as {
+          spec: Record<string, unknown>;
+          metadata: { labels?: unknown };
+        };
+        const spec = doc.spec as Record<string, unknown>;
+        // The one thing the server adds: spec.profile's schema default.
+        const expected = doc.kind === 'ResourceRequest' ? { profile: 'default', ...spec } : spec;
+        expect(live.spec, `${String(doc.kind)}/${meta.name}`).to.deep.equal(expected);
+        expect(live.metadata.labels).to.deep.equal((doc.metadata as { labels?: unknown }).labels);
+      }
+    }
+  });
+
+  it('shows printer columns, categories and kubectl explain descriptions', async () => {
+    const rr = await kubectlOk(['get', 'rr', '-A']);
+    expect(rr.split('\n')[0]).to.match(/^NAMESPACE\s+NAME\s+PHASE\s+READY\s+PROFILE\s+AGE$/);
+    expect(rr).to.match(/team-ci\s+runners\s+burst\s+/);
+    expect((await kubectlOk(['get', 'hp'])).split('\n')[0]).to.match(
+      /^NAME\s+ZONE\s+HOSTS\s+CPU\s+MEMORY\s+AGE$/,
+    );
+    expect((await kubectlOk(['get', 'sp'])).split('\n')[0]).to.match(
+      /^NAME\s+SCOPE\s+ALLOCATED\s+CAPACITY\s+AGE$/,
+    );
+    const all = await kubectlOk(['get', 'berth', '-A']);
+    for (const kind of [
+      'resourcerequest.berth.dev/training',
+      'hostpool.berth.dev/rack-a1',
+      'storagepool.berth.dev/zone-a-ceph',
+    ]) {
+      expect(all).to.include(kind);
+    }
+    const explain = await kubectlOk(['explain', 'resourcerequest.spec']);
+    expect(explain).to.include('Fewest nodes that are still useful (VURM minSize)');
+    expect(explain).to.include('maxNodesPerHost');
+    expect(await kubectlOk(['explain', 'hostpool.spec.disableThreshold'])).to.include(
+      'allocated share of the pool',
+    );
+  });
+
+  describe('rejects the invalid corpus itself, naming the field', () => {
+    let ns: string;
+    before(async () => {
+      ns = await createNamespace('invalid');
+    });
+    for (const c of invalidCases('invalid')) {
+      it(c.file, async () => {
+        const doc = {
+          ...c.doc,
+          metadata: {
+            ...(c.doc.metadata as object),
+            ...(c.doc.kind === 'ResourceRequest' ? { namespace: ns } : {}),
+          },
+        };
+        const r = await kubectl(['create', '-f', '-'], { stdin: stringify(doc) });
+        expect(r.code, `accepted: ${r.stdout}`).to.not.equal(0);
+        expect(r.stderr).to.include(c.expect);
+      });
+    }
+  });
+
+  it('refuses an update of a ResourceRequest spec (immutable)', async () => {
+    const r = await kubectl([
+      'patch',
+      'rr',
+      'e2e',
+      '-n',
+      'team-ci',
+      '--type=merge',
+      '-p',
+      '{"spec":{"count":5}}',
+    ]);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.include(
+      'spec is immutable; delete and recreate the ResourceRequest to change it',
+    );
+    const meta = await kubectl(['label', 'rr', 'e2e', '-n', 'team-ci', 'owner=ci']);
+    expect(meta.code, 'metadata stays editable').to.equal(0);
+  });
+});
