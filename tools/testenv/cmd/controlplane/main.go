@@ -141,9 +141,19 @@ func run(cfg config) (err error) {
 		}
 	}()
 
-	creds, err := newPKI(started)
-	if err != nil {
-		return err
+	// A data directory that already existed is a restart: keep the credentials clients hold.
+	credsPath := filepath.Join(dataDir, "pki", "credentials.json")
+	var creds *pki
+	if !created {
+		creds, _ = loadPKI(credsPath)
+	}
+	if creds == nil {
+		if creds, err = newPKI(started); err != nil {
+			return err
+		}
+		if err := creds.save(credsPath); err != nil {
+			return err
+		}
 	}
 	files, err := creds.write(filepath.Join(dataDir, "pki"))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -168,4 +169,69 @@ func (p *pki) write(dir string) (pkiFiles, error) {
 		}
 	}
 	return f, nil
+}
+
+// storedPKI is the on-disk form of a pki, so that a control plane restarted on a kept data
+// directory (a test that cuts every watch by restarting kube-apiserver) keeps the credentials its
+// clients already hold.
+type storedPKI struct {
+	CACert, CAKey, ServingCert, ServingKey, AdminCert, AdminKey, SAKey, SAPub string
+}
+
+func (p *pki) save(path string) error {
+	data, err := json.Marshal(storedPKI{
+		CACert: string(p.ca.certPEM), CAKey: string(p.ca.keyPEM),
+		ServingCert: string(p.serving.certPEM), ServingKey: string(p.serving.keyPEM),
+		AdminCert: string(p.admin.certPEM), AdminKey: string(p.admin.keyPEM),
+		SAKey: string(p.saKeyPEM), SAPub: string(p.saPubPEM),
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+func loadPKI(path string) (*pki, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s storedPKI
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	pair := func(certPEM, keyPEM string) (keyPair, error) {
+		cb, _ := pem.Decode([]byte(certPEM))
+		kb, _ := pem.Decode([]byte(keyPEM))
+		if cb == nil || kb == nil {
+			return keyPair{}, fmt.Errorf("%s: bad PEM", path)
+		}
+		cert, err := x509.ParseCertificate(cb.Bytes)
+		if err != nil {
+			return keyPair{}, err
+		}
+		key, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+		if err != nil {
+			return keyPair{}, err
+		}
+		signer, ok := key.(crypto.Signer)
+		if !ok {
+			return keyPair{}, fmt.Errorf("%s: key is not a signer", path)
+		}
+		return keyPair{cert: cert, key: signer, certPEM: []byte(certPEM), keyPEM: []byte(keyPEM)}, nil
+	}
+	p := &pki{saKeyPEM: []byte(s.SAKey), saPubPEM: []byte(s.SAPub)}
+	if p.ca, err = pair(s.CACert, s.CAKey); err != nil {
+		return nil, err
+	}
+	if p.serving, err = pair(s.ServingCert, s.ServingKey); err != nil {
+		return nil, err
+	}
+	if p.admin, err = pair(s.AdminCert, s.AdminKey); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
