@@ -74,7 +74,9 @@ export const ResourceRequestSpec = withRules(
   object(
     {
       profile: Type.Optional({
-        ...name('Profile of the operator configuration that serves this request. Default: default.'),
+        ...name(
+          'Profile of the operator configuration that serves this request. Default: default.',
+        ),
         default: 'default',
       }),
       count: int('Number of nodes wanted.', 1, LIMITS.count),

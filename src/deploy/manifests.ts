@@ -50,7 +50,12 @@ export function manifestObjects(): Record<string, unknown[]> {
     'namespace.yaml': [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } }],
     'rbac.yaml': [
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: ns, labels } },
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: NAME, labels }, rules: stripWhy(OPERATOR_CLUSTER_RULES) },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: NAME, labels },
+        rules: stripWhy(OPERATOR_CLUSTER_RULES),
+      },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRoleBinding',
@@ -58,7 +63,12 @@ export function manifestObjects(): Record<string, unknown[]> {
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
         subjects: [{ kind: 'ServiceAccount', name: NAME, namespace: ns }],
       },
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: NAME, namespace: ns, labels }, rules: stripWhy(OPERATOR_NAMESPACE_RULES) },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: NAME, namespace: ns, labels },
+        rules: stripWhy(OPERATOR_NAMESPACE_RULES),
+      },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
@@ -71,14 +81,28 @@ export function manifestObjects(): Record<string, unknown[]> {
         kind: 'ClusterRole',
         metadata: {
           name: 'berth-requester',
-          labels: { ...labels, 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' },
+          labels: {
+            ...labels,
+            'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
+            'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
+          },
         },
         rules: stripWhy(REQUESTER_RULES),
       },
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'berth-pool-admin', labels }, rules: stripWhy(POOL_ADMIN_RULES) },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'berth-pool-admin', labels },
+        rules: stripWhy(POOL_ADMIN_RULES),
+      },
     ],
     'configmap.yaml': [
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${NAME}-config`, namespace: ns, labels }, data: { 'config.yaml': DEFAULT_CONFIG } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${NAME}-config`, namespace: ns, labels },
+        data: { 'config.yaml': DEFAULT_CONFIG },
+      },
     ],
     'deployment.yaml': [
       {
@@ -102,9 +126,18 @@ export function manifestObjects(): Record<string, unknown[]> {
                     { name: 'metrics', containerPort: 8080 },
                     { name: 'health', containerPort: 8081 },
                   ],
-                  livenessProbe: { httpGet: { path: '/healthz', port: 'health' }, periodSeconds: 10 },
-                  readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, periodSeconds: 5 },
-                  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+                  livenessProbe: {
+                    httpGet: { path: '/healthz', port: 'health' },
+                    periodSeconds: 10,
+                  },
+                  readinessProbe: {
+                    httpGet: { path: '/readyz', port: 'health' },
+                    periodSeconds: 5,
+                  },
+                  resources: {
+                    requests: { cpu: '100m', memory: '128Mi' },
+                    limits: { memory: '512Mi' },
+                  },
                   securityContext: restrictedContainerSecurityContext,
                   volumeMounts: [{ name: 'config', mountPath: '/etc/berth', readOnly: true }],
                 },

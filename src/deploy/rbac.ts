@@ -67,7 +67,12 @@ export const REQUESTER_RULES: PolicyRule[] = [
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'],
     why: 'manage their own ResourceRequests',
   },
-  { apiGroups: ['berth.dev'], resources: ['resourcerequests/status'], verbs: ['get'], why: 'read status' },
+  {
+    apiGroups: ['berth.dev'],
+    resources: ['resourcerequests/status'],
+    verbs: ['get'],
+    why: 'read status',
+  },
 ];
 
 /** Platform team: manage the inventory and see every request. */
@@ -80,7 +85,12 @@ export const POOL_ADMIN_RULES: PolicyRule[] = [
   },
   {
     apiGroups: ['berth.dev'],
-    resources: ['hostpools/status', 'storagepools/status', 'resourcerequests', 'resourcerequests/status'],
+    resources: [
+      'hostpools/status',
+      'storagepools/status',
+      'resourcerequests',
+      'resourcerequests/status',
+    ],
     verbs: ['get', 'list', 'watch'],
     why: 'see usage and every request',
   },

@@ -7,26 +7,43 @@ import { Profile } from '../api/operatorconfig.js';
 const closed = <T extends Parameters<typeof Type.Object>[0]>(props: T, description: string) =>
   Type.Object(props, { additionalProperties: false, description });
 
-const anyObject = (description: string) => Type.Object({}, { additionalProperties: true, description });
+const anyObject = (description: string) =>
+  Type.Object({}, { additionalProperties: true, description });
 
 export const ChartValues = closed(
   {
-    replicaCount: Type.Integer({ minimum: 1, maximum: 10, description: 'Operator replicas; one leads, the others stand by.' }),
+    replicaCount: Type.Integer({
+      minimum: 1,
+      maximum: 10,
+      description: 'Operator replicas; one leads, the others stand by.',
+    }),
     image: closed(
       {
         repository: Type.String({ minLength: 1, description: 'Image repository.' }),
         tag: Type.String({ description: 'Image tag; default: the chart appVersion.' }),
-        pullPolicy: Type.Union([Type.Literal('Always'), Type.Literal('IfNotPresent'), Type.Literal('Never')], {
-          description: 'Image pull policy.',
-        }),
+        pullPolicy: Type.Union(
+          [Type.Literal('Always'), Type.Literal('IfNotPresent'), Type.Literal('Never')],
+          {
+            description: 'Image pull policy.',
+          },
+        ),
       },
       'Operator image.',
     ),
-    imagePullSecrets: Type.Array(closed({ name: Type.String() }, 'A pull secret.'), { description: 'Pull secrets.' }),
-    logLevel: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], {
-      description: 'Log level.',
+    imagePullSecrets: Type.Array(closed({ name: Type.String() }, 'A pull secret.'), {
+      description: 'Pull secrets.',
     }),
-    workers: Type.Integer({ minimum: 1, maximum: 64, description: 'Concurrent ResourceRequest reconciles.' }),
+    logLevel: Type.Union(
+      [Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')],
+      {
+        description: 'Log level.',
+      },
+    ),
+    workers: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      description: 'Concurrent ResourceRequest reconciles.',
+    }),
     leaderElection: closed(
       {
         leaseDuration: Type.String({ pattern: '^[0-9]+s$', description: 'e.g. 15s' }),
@@ -35,16 +52,25 @@ export const ChartValues = closed(
       },
       'Lease timing.',
     ),
-    config: closed({ profiles: Type.Array(Profile, { minItems: 1, description: 'OperatorConfig profiles.' }) }, 'The OperatorConfig.'),
+    config: closed(
+      { profiles: Type.Array(Profile, { minItems: 1, description: 'OperatorConfig profiles.' }) },
+      'The OperatorConfig.',
+    ),
     crds: closed(
       {
         install: Type.Boolean({ description: 'Install and upgrade the CRDs with the chart.' }),
-        keep: Type.Boolean({ description: 'Keep the CRDs (and so every request and pool) on helm uninstall.' }),
+        keep: Type.Boolean({
+          description: 'Keep the CRDs (and so every request and pool) on helm uninstall.',
+        }),
       },
       'CRD handling.',
     ),
     rbac: closed(
-      { userRoles: Type.Boolean({ description: 'Create the berth-requester and berth-pool-admin ClusterRoles.' }) },
+      {
+        userRoles: Type.Boolean({
+          description: 'Create the berth-requester and berth-pool-admin ClusterRoles.',
+        }),
+      },
       'RBAC.',
     ),
     serviceAccount: closed(
@@ -79,11 +105,17 @@ export const ChartValues = closed(
       },
       'Metrics.',
     ),
-    healthPort: Type.Integer({ minimum: 1, maximum: 65535, description: 'Probe port (/healthz, /readyz).' }),
+    healthPort: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      description: 'Probe port (/healthz, /readyz).',
+    }),
     networkPolicy: closed(
       {
         enabled: Type.Boolean({ description: 'Restrict ingress to the metrics and probe ports.' }),
-        metricsFrom: Type.Array(anyObject('A NetworkPolicyPeer.'), { description: 'Who may scrape metrics.' }),
+        metricsFrom: Type.Array(anyObject('A NetworkPolicyPeer.'), {
+          description: 'Who may scrape metrics.',
+        }),
       },
       'NetworkPolicy.',
     ),

@@ -16,7 +16,9 @@ export class FakeClock implements Clock {
   advance(ms: number): void {
     const until = this.t + ms;
     for (;;) {
-      const due = this.timers.filter((x) => x.at <= until).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      const due = this.timers
+        .filter((x) => x.at <= until)
+        .sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (!due) break;
       this.timers = this.timers.filter((x) => x.id !== due.id);
       this.t = due.at;
