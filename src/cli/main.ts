@@ -4,12 +4,14 @@ import { parseArgs } from 'node:util';
 import { validateFiles } from './validate.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
+import { explainCommand } from './explain.js';
 
 const USAGE = `Usage: berth <command> [flags]
 
 Commands:
   run --config PATH     run the operator against the current cluster
   simulate -f PATH...   what the operator would do with these files (-o json|yaml|table)
+  explain rr/NAME       why a request is where it is, from its live status (-n NAMESPACE)
   validate -f PATH...   validate Berth resources and OperatorConfig files (folders are walked)
 
 Run 'berth <command> --help' for the flags of a command.`;
@@ -46,6 +48,8 @@ export async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case 'simulate':
       return simulateCommand(rest);
+    case 'explain':
+      return explainCommand(rest);
     case undefined:
     case 'help':
     case '--help':

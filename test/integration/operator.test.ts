@@ -136,6 +136,25 @@ describe('integration: the operator on the example inventory', function () {
     expect(table).to.match(/^runners\s+Ready\s+16\/24\s+burst\s+/m);
     const events = await kubectlOk(['events', '-n', 'team-ci']);
     expect(events).to.match(/Allocated\s+ResourceRequest\/e2e\s+4 node\(s\): rack-b1\/b1-01/);
+    const explain = spawnSync(
+      process.execPath,
+      [
+        join(repoRoot, 'dist/src/cli/main.js'),
+        'explain',
+        'rr/huge-model',
+        '-n',
+        'team-ml',
+        '--kubeconfig',
+        cp().kubeconfigPath,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(explain.status, explain.stderr).to.equal(0);
+    expect(explain.stdout).to.match(/^ResourceRequest team-ml\/huge-model: Pending/);
+    expect(explain.stdout).to.match(
+      /allocator firstFit: considered 12, chose 0; 8 MissingTags \[gpu\]/,
+    );
+    expect(explain.stdout).to.include('rack-a1/a1-05: HostMaintenance');
     const ml = await kubectlOk(['events', '-n', 'team-ml']);
     expect(ml).to.match(
       /Warning\s+FailedToAllocate\s+ResourceRequest\/huge-model\s+.*0\/12 hosts fit/,
