@@ -13,6 +13,7 @@ import type { KubeRest } from '../kube/rest.js';
 import { startProbeServer, type ProbeServer } from '../observability/health.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AssembledRuntime } from '../provisioning/assemble.js';
+import { parseQuantity } from '../allocation/index.js';
 import { HostsBackend } from '../provisioning/hosts.js';
 import { releaseRecords } from '../provisioning/ledger.js';
 import type { SecretReader } from '../provisioning/types.js';
@@ -45,6 +46,9 @@ export interface ManagerOptions {
 }
 
 const CONTROLLER_NAME = 'berth.dev/operator';
+
+/** A quantity in base units (cores, bytes) as a float, for a gauge. */
+const baseUnits = (q: string | number) => Number(parseQuantity(q)) / 1e9;
 
 export class Manager {
   readonly requests: Informer<ResourceRequest>;
@@ -112,6 +116,13 @@ export class Manager {
       getStoragePool: (n) => this.storagePools.get(n),
       view: () => this.backend,
       now: () => new Date(),
+      observe: (kind, pool, capacity, allocated) => {
+        // Every resource with a capacity, so a pool with nothing allocated still shows 0.
+        for (const [resource, q] of Object.entries(capacity)) {
+          metrics.poolCapacity.set({ kind, pool, resource }, baseUnits(q));
+          metrics.poolAllocated.set({ kind, pool, resource }, baseUnits(allocated[resource] ?? '0'));
+        }
+      },
     });
     this.requestController = new Controller(
       'resourcerequest',

@@ -22,6 +22,8 @@ export interface PoolReconcilerDeps {
   getStoragePool(name: string): StoragePool | undefined;
   view(): PoolView;
   now(): Date;
+  /** Sees every pool's usage (metrics): amounts as Kubernetes quantities, per resource. */
+  observe?(kind: 'HostPool' | 'StoragePool', name: string, capacity: Record<string, string | number>, allocated: Record<string, string | number>): void;
 }
 
 const display = (allocated: string | undefined, capacity: string | undefined) =>
@@ -114,12 +116,14 @@ export class PoolReconciler {
       const hp = this.d.getHostPool(name);
       if (!hp) return {};
       const status = hostPoolStatus(hp, this.d.view(), this.d.now());
+      this.d.observe?.('HostPool', name, status.capacity ?? {}, status.allocated ?? {});
       if (!sameStatus(status, hp.status))
         await writeStatus(this.d.rest, `/apis/${API_VERSION}/hostpools/${name}`, hp, status);
     } else {
       const sp = this.d.getStoragePool(name);
       if (!sp) return {};
       const status = storagePoolStatus(sp, this.d.view(), this.d.now());
+      this.d.observe?.('StoragePool', name, { storage: String(status.capacity ?? '0') }, { storage: String(status.allocated ?? '0') });
       if (!sameStatus(status, sp.status))
         await writeStatus(this.d.rest, `/apis/${API_VERSION}/storagepools/${name}`, sp, status);
     }

@@ -1,7 +1,7 @@
 // The operator as users run it, on the real API server, with the example inventory.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { HostPool, ResourceRequest, StoragePool } from '../../src/api/index.js';
@@ -155,6 +155,14 @@ describe('integration: the operator on the example inventory', function () {
       /allocator firstFit: considered 12, chose 0; 8 MissingTags \[gpu\]/,
     );
     expect(explain.stdout).to.include('rack-a1/a1-05: HostMaintenance');
+    const metrics = await op.metrics();
+    expect(metricSum(metrics, 'berth_pool_allocated', { kind: 'HostPool', pool: 'rack-b1', resource: 'cpu' })).to.equal(56);
+    expect(metricSum(metrics, 'berth_pool_capacity', { kind: 'HostPool', pool: 'rack-b1', resource: 'cpu' })).to.equal(64);
+    expect(metricSum(metrics, 'leader_election_master_status')).to.equal(1);
+    expect(metricSum(metrics, 'berth_pending_requests')).to.be.at.most(1);
+    for (const name of ['controller_runtime_reconcile_total', 'workqueue_adds_total', 'workqueue_queue_duration_seconds_count', 'controller_runtime_reconcile_time_seconds_count']) {
+      expect(metricSum(metrics, name), name).to.be.greaterThan(0);
+    }
     const ml = await kubectlOk(['events', '-n', 'team-ml']);
     expect(ml).to.match(
       /Warning\s+FailedToAllocate\s+ResourceRequest\/huge-model\s+.*0\/12 hosts fit/,
@@ -309,6 +317,24 @@ describe('integration: the operator on the example inventory', function () {
       controller: 'resourcerequest',
     });
     expect(after - before, 'reconciles in 3s of quiet').to.be.at.most(2);
+  });
+
+  it('keeps the last good config when the file turns bad, and serves a new profile once it is good', async () => {
+    const good = readFileSync(op.configPath, 'utf8');
+    const health = await op.healthPort();
+    writeFileSync(op.configPath, good.replace('type: multilocal', 'type: multilocl'));
+    await until('readyz to report the bad config', async () => {
+      const r = await fetch(`http://127.0.0.1:${health}/readyz`);
+      const text = await r.text();
+      return r.status === 503 && text.includes('profiles[1].provisioners[1].type: unknown type "multilocl"') ? text : undefined;
+    });
+    expect(metricSum(await op.metrics(), 'berth_config_last_reload_successful')).to.equal(0);
+    expect((await getRR('team-ci', 'no-such-profile')).status?.phase, 'the running config is untouched').to.equal('Failed');
+    const gold = `${good}  - name: gold\n    provisioners:\n      - { name: gold-local, type: multilocal, address: 127.0.0.2, basePort: 9000 }\n`;
+    writeFileSync(op.configPath, gold);
+    const served = await until('no-such-profile served by the new gold profile', () => phaseOf('team-ci', 'no-such-profile', 'Ready'));
+    expect(nodesOf(served)[0]).to.include({ provisioner: 'gold-local', address: '127.0.0.2', port: 9000 });
+    expect((await fetch(`http://127.0.0.1:${health}/readyz`)).status).to.equal(200);
   });
 
   it('releases everything when every request is deleted (invariant 4)', async () => {
