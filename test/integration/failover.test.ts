@@ -64,6 +64,8 @@ describe('integration: leader election and failover under a burst', function () 
 
   after(async () => {
     for (const op of ops) await op.stop();
+    // Cluster-scoped: other suites share the control plane and must not see this pool.
+    await kubectlOk(['delete', 'hp', 'failover-pool', '--ignore-not-found', '--wait=true']);
   });
 
   it('lets only the leader allocate, survives kill -9 of it mid-burst, and keeps the invariants', async () => {
