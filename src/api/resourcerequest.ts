@@ -173,8 +173,11 @@ export const AllocatorExplanation = object(
   {
     allocator: str('Allocator that was tried (its name, or its type).', LIMITS.name),
     considered: int('Candidates it looked at.', 0, Number.MAX_SAFE_INTEGER),
-    chosen: int('Candidates it returned.', 0, Number.MAX_SAFE_INTEGER),
+    chosen: int('Nodes it placed.', 0, Number.MAX_SAFE_INTEGER),
     reasons: Type.Optional(ReasonCounts),
+    error: Type.Optional(
+      str('Why it had no answer (a failed webhook or module extender).', LIMITS.message),
+    ),
   },
   { description: 'What one allocator of the chain did.' },
 );

@@ -36,6 +36,7 @@ export function shortfallReport(result: PlanResult): ProvisionerReport {
       considered: a.considered,
       chosen: chosen.get(a.allocator) ?? 0,
       ...(Object.keys(reasons).length ? { reasons } : {}),
+      ...(a.error !== undefined ? { error: a.error.slice(0, 1024) } : {}),
     });
   }
   // An allocator that placed earlier nodes but was not reached for the last one still counts.
@@ -51,7 +52,7 @@ export function shortfallReport(result: PlanResult): ProvisionerReport {
   };
 }
 
-/** Why extenders had no answer, one line each, for the log (AllocatorReport has no error field). */
+/** Why extenders had no answer, one line each, for the log. */
 export function allocatorErrors(result: PlanResult): string[] {
   return result.explanation.allocators.flatMap((a) =>
     a.error !== undefined ? [`${a.allocator}: ${a.error}`] : [],

@@ -73,8 +73,11 @@ export interface RequestRef {
 export interface AllocatorReport {
   allocator: string;
   considered: number;
+  /** Nodes this allocator placed in the call. */
   chosen: number;
   reasons?: Record<string, number>;
+  /** Why it had no answer (a failed webhook or module extender). */
+  error?: string;
 }
 
 /** Why a provisioner returned fewer nodes than asked. */
