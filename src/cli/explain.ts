@@ -66,7 +66,7 @@ export function explainRequest(rr: ResourceRequest): string {
         out.push(`    reasons: ${reasons(p.reasons)}`);
       for (const a of p.allocators ?? []) {
         out.push(
-          `    allocator ${a.allocator}: considered ${a.considered}, chose ${a.chosen}${a.reasons ? `; ${reasons(a.reasons)}` : ''}`,
+          `    allocator ${a.allocator}: considered ${a.considered}, chose ${a.chosen}${a.reasons ? `; ${reasons(a.reasons)}` : ''}${a.error ? ` — error: ${a.error}` : ''}`,
         );
       }
     }
