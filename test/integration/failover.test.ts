@@ -146,10 +146,10 @@ describe('integration: leader election and failover under a burst', function () 
   it('on SIGTERM finishes its work, releases the Lease and exits 0', async () => {
     const leader = ops.find((o) => !o.exited())!;
     expect(await leader.stop()).to.equal(0);
-    const lease = JSON.parse(
+    const record = JSON.parse(
       await kubectlOk(['get', 'lease', 'berth-operator', '-n', lease, '-o', 'json']),
     ) as { spec: { holderIdentity?: string | null } };
-    expect(lease.spec.holderIdentity ?? '').to.equal('');
+    expect(record.spec.holderIdentity ?? '').to.equal('');
     expect(leader.logs()).to.include('released the lease');
   });
 });
