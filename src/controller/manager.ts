@@ -120,7 +120,10 @@ export class Manager {
         // Every resource with a capacity, so a pool with nothing allocated still shows 0.
         for (const [resource, q] of Object.entries(capacity)) {
           metrics.poolCapacity.set({ kind, pool, resource }, baseUnits(q));
-          metrics.poolAllocated.set({ kind, pool, resource }, baseUnits(allocated[resource] ?? '0'));
+          metrics.poolAllocated.set(
+            { kind, pool, resource },
+            baseUnits(allocated[resource] ?? '0'),
+          );
         }
       },
     });

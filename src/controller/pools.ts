@@ -23,7 +23,12 @@ export interface PoolReconcilerDeps {
   view(): PoolView;
   now(): Date;
   /** Sees every pool's usage (metrics): amounts as Kubernetes quantities, per resource. */
-  observe?(kind: 'HostPool' | 'StoragePool', name: string, capacity: Record<string, string | number>, allocated: Record<string, string | number>): void;
+  observe?(
+    kind: 'HostPool' | 'StoragePool',
+    name: string,
+    capacity: Record<string, string | number>,
+    allocated: Record<string, string | number>,
+  ): void;
 }
 
 const display = (allocated: string | undefined, capacity: string | undefined) =>
@@ -123,7 +128,12 @@ export class PoolReconciler {
       const sp = this.d.getStoragePool(name);
       if (!sp) return {};
       const status = storagePoolStatus(sp, this.d.view(), this.d.now());
-      this.d.observe?.('StoragePool', name, { storage: String(status.capacity ?? '0') }, { storage: String(status.allocated ?? '0') });
+      this.d.observe?.(
+        'StoragePool',
+        name,
+        { storage: String(status.capacity ?? '0') },
+        { storage: String(status.allocated ?? '0') },
+      );
       if (!sameStatus(status, sp.status))
         await writeStatus(this.d.rest, `/apis/${API_VERSION}/storagepools/${name}`, sp, status);
     }

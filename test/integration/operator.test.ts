@@ -156,11 +156,28 @@ describe('integration: the operator on the example inventory', function () {
     );
     expect(explain.stdout).to.include('rack-a1/a1-05: HostMaintenance');
     const metrics = await op.metrics();
-    expect(metricSum(metrics, 'berth_pool_allocated', { kind: 'HostPool', pool: 'rack-b1', resource: 'cpu' })).to.equal(56);
-    expect(metricSum(metrics, 'berth_pool_capacity', { kind: 'HostPool', pool: 'rack-b1', resource: 'cpu' })).to.equal(64);
+    expect(
+      metricSum(metrics, 'berth_pool_allocated', {
+        kind: 'HostPool',
+        pool: 'rack-b1',
+        resource: 'cpu',
+      }),
+    ).to.equal(56);
+    expect(
+      metricSum(metrics, 'berth_pool_capacity', {
+        kind: 'HostPool',
+        pool: 'rack-b1',
+        resource: 'cpu',
+      }),
+    ).to.equal(64);
     expect(metricSum(metrics, 'leader_election_master_status')).to.equal(1);
     expect(metricSum(metrics, 'berth_pending_requests')).to.be.at.most(1);
-    for (const name of ['controller_runtime_reconcile_total', 'workqueue_adds_total', 'workqueue_queue_duration_seconds_count', 'controller_runtime_reconcile_time_seconds_count']) {
+    for (const name of [
+      'controller_runtime_reconcile_total',
+      'workqueue_adds_total',
+      'workqueue_queue_duration_seconds_count',
+      'controller_runtime_reconcile_time_seconds_count',
+    ]) {
       expect(metricSum(metrics, name), name).to.be.greaterThan(0);
     }
     const ml = await kubectlOk(['events', '-n', 'team-ml']);
@@ -326,14 +343,26 @@ describe('integration: the operator on the example inventory', function () {
     await until('readyz to report the bad config', async () => {
       const r = await fetch(`http://127.0.0.1:${health}/readyz`);
       const text = await r.text();
-      return r.status === 503 && text.includes('profiles[1].provisioners[1].type: unknown type "multilocl"') ? text : undefined;
+      return r.status === 503 &&
+        text.includes('profiles[1].provisioners[1].type: unknown type "multilocl"')
+        ? text
+        : undefined;
     });
     expect(metricSum(await op.metrics(), 'berth_config_last_reload_successful')).to.equal(0);
-    expect((await getRR('team-ci', 'no-such-profile')).status?.phase, 'the running config is untouched').to.equal('Failed');
+    expect(
+      (await getRR('team-ci', 'no-such-profile')).status?.phase,
+      'the running config is untouched',
+    ).to.equal('Failed');
     const gold = `${good}  - name: gold\n    provisioners:\n      - { name: gold-local, type: multilocal, address: 127.0.0.2, basePort: 9000 }\n`;
     writeFileSync(op.configPath, gold);
-    const served = await until('no-such-profile served by the new gold profile', () => phaseOf('team-ci', 'no-such-profile', 'Ready'));
-    expect(nodesOf(served)[0]).to.include({ provisioner: 'gold-local', address: '127.0.0.2', port: 9000 });
+    const served = await until('no-such-profile served by the new gold profile', () =>
+      phaseOf('team-ci', 'no-such-profile', 'Ready'),
+    );
+    expect(nodesOf(served)[0]).to.include({
+      provisioner: 'gold-local',
+      address: '127.0.0.2',
+      port: 9000,
+    });
     expect((await fetch(`http://127.0.0.1:${health}/readyz`)).status).to.equal(200);
   });
 
