@@ -13,9 +13,13 @@ if (major > 22 || (major === 22 && minor >= 19)) {
 } else {
   const projectNode = join(dirname(fileURLToPath(import.meta.url)), '../../../bin/node');
   if (existsSync(projectNode)) {
-    const r = spawnSync(projectNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+    const r = spawnSync(projectNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      stdio: 'inherit',
+    });
     process.exit(r.status ?? 1);
   }
-  console.error(`berth needs Node.js 22.19 or newer (this is ${process.version}); run \`make setup\`, which installs Node 24 into bin/.`);
+  console.error(
+    `berth needs Node.js 22.19 or newer (this is ${process.version}); run \`make setup\`, which installs Node 24 into bin/.`,
+  );
   process.exit(1);
 }
