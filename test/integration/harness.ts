@@ -413,6 +413,9 @@ function runTool(
     child.once('close', (code, signal) =>
       resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr }),
     );
+    // A tool that exits before reading all of stdin (an early usage error) closes the pipe: the
+    // EPIPE is the tool's answer, which 'close' reports, not a failure of the test process.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.stdin ?? '');
   });
 }

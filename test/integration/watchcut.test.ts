@@ -70,6 +70,7 @@ describe('integration: a watch cut by restarting the API server', function () {
       c.on('exit', (code) =>
         code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')}: ${err}`)),
       );
+      c.stdin.on('error', () => {});
       c.stdin.end(stdin ?? '');
     });
   const request = (name: string) =>
