@@ -7,11 +7,10 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { HostPool, ResourceRequest, StoragePool } from '../../src/api/index.js';
 import type { SimulationOutput } from '../../src/sim/simulate.js';
 import { createNamespace, kubectl, kubectlOk, repoRoot, useControlPlane } from './harness.js';
+import { getJson, until } from './wait.js';
 import { metricSum, startOperator, type OperatorProcess } from './operator-process.js';
 
 const examples = (f: string) => join(repoRoot, 'examples', f);
-const getJson = async <T>(args: string[]): Promise<T> =>
-  JSON.parse(await kubectlOk([...args, '-o', 'json'])) as T;
 const getRR = (ns: string, name: string) => getJson<ResourceRequest>(['get', 'rr', name, '-n', ns]);
 const nodesOf = (rr: { status?: ResourceRequest['status'] }) =>
   (rr.status?.nodes ?? []).map((n) => ({
@@ -23,26 +22,6 @@ const nodesOf = (rr: { status?: ResourceRequest['status'] }) =>
     address: n.address,
     volumes: n.volumes,
   }));
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const phaseOf = async (ns: string, name: string, phase: string) => {
   const rr = await getRR(ns, name);

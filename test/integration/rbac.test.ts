@@ -33,6 +33,7 @@ import {
   repoRoot,
   useControlPlane,
 } from './harness.js';
+import { getJson, until } from './wait.js';
 import { startOperator, type OperatorProcess } from './operator-process.js';
 
 interface Rule {
@@ -63,29 +64,6 @@ const grants = (rules: Array<Pick<PolicyRule, 'apiGroups' | 'resources' | 'verbs
 };
 const sorted = (s: Set<string>) => [...s].sort();
 const minus = (a: Set<string>, b: Set<string>) => new Set([...a].filter((x) => !b.has(x)));
-
-const getJson = async <T>(args: string[]): Promise<T> =>
-  JSON.parse(await kubectlOk([...args, '-o', 'json'])) as T;
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 45_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** The chart's rbac.yaml for a release, rendered by helm. */
 async function renderRbac(release: string, namespace: string, userRoles: boolean) {
