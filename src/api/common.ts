@@ -1,5 +1,5 @@
 // Schemas shared by the three kinds: object metadata and metav1.Condition.
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { DNS_SUBDOMAIN_PATTERN, LIMITS, enumOf, int, object, str } from './kit.js';
 
 export const GROUP = 'berth.dev';
@@ -72,3 +72,22 @@ export const ObservedGeneration = int(
   0,
   Number.MAX_SAFE_INTEGER,
 );
+
+/** A Berth kind: apiVersion, kind, metadata, spec and an optional status. */
+export function kindSchema<K extends string, S extends TSchema, T extends TSchema>(
+  kind: K,
+  spec: S,
+  status: T,
+  description: string,
+) {
+  return object(
+    {
+      apiVersion: Type.Literal(API_VERSION, { description: API_VERSION }),
+      kind: Type.Literal(kind, { description: kind }),
+      metadata: ObjectMeta,
+      spec,
+      status: Type.Optional(status),
+    },
+    { description },
+  );
+}

@@ -1,6 +1,6 @@
 // HostPool: a group of hosts sharing location and policy (CloudStack's cluster). Cluster-scoped.
 import { Type, type Static } from '@sinclair/typebox';
-import { Conditions, ObjectMeta, ObservedGeneration } from './common.js';
+import { Conditions, ObservedGeneration, kindSchema } from './common.js';
 import {
   LIMITS,
   enumOf,
@@ -129,15 +129,11 @@ export const HostPoolStatus = object(
   { description: 'Aggregates derived from the requests placed on the pool.' },
 );
 
-export const HostPool = object(
-  {
-    apiVersion: Type.Literal('berth.dev/v1alpha1', { description: 'berth.dev/v1alpha1' }),
-    kind: Type.Literal('HostPool', { description: 'HostPool' }),
-    metadata: ObjectMeta,
-    spec: HostPoolSpec,
-    status: Type.Optional(HostPoolStatus),
-  },
-  { description: 'A group of hosts that share location and policy (CloudStack cluster).' },
+export const HostPool = kindSchema(
+  'HostPool',
+  HostPoolSpec,
+  HostPoolStatus,
+  'A group of hosts that share location and policy (CloudStack cluster).',
 );
 
 export type HostPool = Static<typeof HostPool>;

@@ -1,7 +1,7 @@
 // ResourceRequest: a namespaced ask for `count` nodes (at least `minCount`), each with the same
 // resources, tags and volumes. Its status is the record of the allocation (the ledger's truth).
 import { Type, type Static } from '@sinclair/typebox';
-import { Conditions, ObjectMeta, ObservedGeneration } from './common.js';
+import { Conditions, ObservedGeneration, kindSchema } from './common.js';
 import {
   DNS_LABEL_PATTERN,
   LIMITS,
@@ -255,18 +255,11 @@ export const ResourceRequestStatus = object(
   { description: 'What Berth made of the request.' },
 );
 
-export const ResourceRequest = object(
-  {
-    apiVersion: Type.Literal('berth.dev/v1alpha1', { description: 'berth.dev/v1alpha1' }),
-    kind: Type.Literal('ResourceRequest', { description: 'ResourceRequest' }),
-    metadata: ObjectMeta,
-    spec: ResourceRequestSpec,
-    status: Type.Optional(ResourceRequestStatus),
-  },
-  {
-    description:
-      'A request for nodes on hosts and storage pools, served by a profile of provisioners and allocators.',
-  },
+export const ResourceRequest = kindSchema(
+  'ResourceRequest',
+  ResourceRequestSpec,
+  ResourceRequestStatus,
+  'A request for nodes on hosts and storage pools, served by a profile of provisioners and allocators.',
 );
 
 export type ResourceRequest = Static<typeof ResourceRequest>;

@@ -1,6 +1,6 @@
 // StoragePool: capacity for volumes, reachable from one host, one HostPool or a whole zone.
 import { Type, type Static } from '@sinclair/typebox';
-import { Conditions, ObjectMeta, ObservedGeneration } from './common.js';
+import { Conditions, ObservedGeneration, kindSchema } from './common.js';
 import {
   LIMITS,
   enumOf,
@@ -87,15 +87,11 @@ export const StoragePoolStatus = object(
   { description: 'Aggregates derived from the requests with volumes on the pool.' },
 );
 
-export const StoragePool = object(
-  {
-    apiVersion: Type.Literal('berth.dev/v1alpha1', { description: 'berth.dev/v1alpha1' }),
-    kind: Type.Literal('StoragePool', { description: 'StoragePool' }),
-    metadata: ObjectMeta,
-    spec: StoragePoolSpec,
-    status: Type.Optional(StoragePoolStatus),
-  },
-  { description: 'Storage for the volumes of nodes, of Host, Cluster or Zone scope.' },
+export const StoragePool = kindSchema(
+  'StoragePool',
+  StoragePoolSpec,
+  StoragePoolStatus,
+  'Storage for the volumes of nodes, of Host, Cluster or Zone scope.',
 );
 
 export type StoragePool = Static<typeof StoragePool>;
