@@ -2,6 +2,7 @@
 // adapter lists). Not a CRD; validated by the same ajv + CEL machinery as the resources.
 import { Type, type Static, type TSchema, type TUnion } from '@sinclair/typebox';
 import { LIMITS, enumOf, int, name, object, str, withRules } from './kit.js';
+import { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES } from '../allocation/registry.js';
 
 const uniqueNames = (what: string) => ({
   rule: 'self.all(x, self.exists_one(y, y.name == x.name))',
@@ -159,20 +160,8 @@ export const ProvisionerConfig = discriminated(
   'A provisioner: hosts, multilocal, webhook or module.',
 );
 
-export const HOST_ALLOCATOR_TYPES = [
-  'firstFit',
-  'firstFitLeastConsumed',
-  'bestFit',
-  'random',
-  'userDispersing',
-  'userConcentrated',
-] as const;
-export const STORAGE_ALLOCATOR_TYPES = [
-  'localStorage',
-  'clusterScope',
-  'zoneWide',
-  'random',
-] as const;
+// The built-in allocator types are the engine's own list: a type the schema accepts always exists.
+export { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES };
 
 const builtinAllocator = <const T extends readonly string[]>(types: T, description: string) =>
   object(

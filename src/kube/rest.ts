@@ -26,6 +26,26 @@ export class KubeError extends Error {
   }
 }
 
+/** The API server's Status answer (or whatever text came) as a KubeError. */
+function kubeError(
+  response: { status: number; statusText: string },
+  text: string,
+  what: string,
+): KubeError {
+  let status: KubeStatus;
+  try {
+    status = JSON.parse(text) as KubeStatus;
+  } catch {
+    status = { message: text };
+  }
+  const message = status.message ?? response.statusText;
+  return new KubeError(
+    response.status,
+    status.reason ?? response.statusText,
+    `${what}: ${message} (${response.status})`,
+  );
+}
+
 export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.code === 404;
 export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.code === 409;
 export const isGone = (e: unknown): boolean => e instanceof KubeError && e.code === 410;
@@ -73,19 +93,7 @@ export class KubeRest {
       signal: opts.signal,
     });
     const text = await response.text();
-    if (!response.ok) {
-      let status: KubeStatus = {};
-      try {
-        status = JSON.parse(text) as KubeStatus;
-      } catch {
-        status = { message: text };
-      }
-      throw new KubeError(
-        response.status,
-        status.reason ?? response.statusText,
-        `${method} ${path}: ${status.message ?? response.statusText} (${response.status})`,
-      );
-    }
+    if (!response.ok) throw kubeError(response, text, `${method} ${path}`);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -156,18 +164,7 @@ export class KubeRest {
     })
       .then(async (response) => {
         if (!response.ok || !response.body) {
-          const text = await response.text().catch(() => '');
-          let status: KubeStatus = {};
-          try {
-            status = JSON.parse(text) as KubeStatus;
-          } catch {
-            status = { message: text };
-          }
-          throw new KubeError(
-            response.status,
-            status.reason ?? response.statusText,
-            `watch ${path}: ${status.message ?? response.statusText}`,
-          );
+          throw kubeError(response, await response.text().catch(() => ''), `watch ${path}`);
         }
         const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
         body.on('data', resetIdle);
