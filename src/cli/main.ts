@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-// The `berth` command. Each subcommand is a small module; this file only dispatches.
+// The `berth` command. Each subcommand is a small module; this file only dispatches. The
+// commands that talk to a cluster are loaded on demand, so `validate` and `simulate` (a CI step
+// of a GitOps repository) do not pay for loading the Kubernetes client.
 import { parseArgs } from 'node:util';
 import { validateFiles } from './validate.js';
-import { runCommand } from './run.js';
-import { simulateCommand } from './simulate.js';
-import { explainCommand } from './explain.js';
 
 const USAGE = `Usage: berth <command> [flags]
 
@@ -45,11 +44,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'validate':
       return validateCommand(rest);
     case 'run':
-      return runCommand(rest);
+      return (await import('./run.js')).runCommand(rest);
     case 'simulate':
-      return simulateCommand(rest);
+      return (await import('./simulate.js')).simulateCommand(rest);
     case 'explain':
-      return explainCommand(rest);
+      return (await import('./explain.js')).explainCommand(rest);
     case undefined:
     case 'help':
     case '--help':
