@@ -252,11 +252,11 @@ export class Manager {
       object: keyOf(rr),
       nodes: live.length,
     });
-    const runtime = this.runtime;
+    const records = live.map(nodeStatusToRecord);
     void releaseRecords(
-      live.map(nodeStatusToRecord),
+      records,
       { namespace: rr.metadata.namespace ?? '', name: rr.metadata.name, uid: rr.metadata.uid },
-      runtime?.profile(rr.spec.profile ?? 'default')?.provisioners ?? [],
+      this.runtime?.releasers(rr.spec.profile ?? 'default', records) ?? [],
     ).then(({ failures }) => {
       for (const f of failures)
         this.o.log.error('release failed', { object: keyOf(rr), node: f.name, error: f.error });

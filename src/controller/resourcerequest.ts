@@ -17,6 +17,7 @@ import {
   runStack,
   type StackResult,
   type ReleaseFailure,
+  type NodeRecord,
 } from '../provisioning/index.js';
 import type { Runtime } from '../provisioning/runtime.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -127,6 +128,10 @@ export class ResourceRequestReconciler {
     return rr.spec.profile ?? DEFAULT_PROFILE;
   }
 
+  private releasers(rr: ResourceRequest, records: readonly NodeRecord[]) {
+    return this.d.runtime().releasers(this.profileName(rr), records);
+  }
+
   private availability() {
     const runtime = this.d.runtime();
     return (hostPool: string, host: string) => runtime.hostAvailability(hostPool, host);
@@ -230,10 +235,11 @@ export class ResourceRequestReconciler {
     this.unwritten.delete(uid);
     if (!('written' in out)) {
       // Deleted (or already recorded) while we provisioned: nothing points at these nodes.
+      const records = nodes.map(toRecord);
       const released = await releaseRecords(
-        nodes.map(toRecord),
+        records,
         requestIdentity(rr),
-        this.d.runtime().profile(this.profileName(rr))?.provisioners ?? [],
+        this.releasers(rr, records),
       );
       for (const f of released.failures) {
         this.d.log.error('could not release nodes of a request that went away', {
@@ -292,7 +298,6 @@ export class ResourceRequestReconciler {
       ...(rr.status?.nodes ?? []).map(toRecord),
       ...(unwritten?.nodes.map((n) => n.toRecord()) ?? []),
     ];
-    const profile = this.d.runtime().profile(this.profileName(rr));
     const live = records.filter((r) => r.state !== 'Released');
     let latest = rr;
     if (live.length > 0 && rr.status?.phase !== 'Releasing') {
@@ -320,7 +325,7 @@ export class ResourceRequestReconciler {
     const { released, failures } = await releaseRecords(
       live,
       requestIdentity(rr),
-      profile?.provisioners ?? [],
+      this.releasers(rr, live),
     );
     this.unwritten.delete(uid);
     if (failures.length > 0) {
@@ -367,11 +372,11 @@ export class ResourceRequestReconciler {
     nodes: readonly NodeStatus[],
     zombies: readonly NodeStatus[],
   ): Promise<ReconcileResult | undefined> {
-    const profile = this.d.runtime().profile(this.profileName(rr));
+    const records = zombies.map(toRecord);
     const { released, failures } = await releaseRecords(
-      zombies.map(toRecord),
+      records,
       requestIdentity(rr),
-      profile?.provisioners ?? [],
+      this.releasers(rr, records),
     );
     const done = new Set(released.map((r) => r.name));
     if (done.size > 0) {

@@ -5,11 +5,12 @@ import type { OperatorConfig, ResourceRequest } from '../api/index.js';
 import { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES } from '../allocation/index.js';
 import type { HostAvailability, ProfileRuntime, Runtime } from './runtime.js';
 import { createDefaultRegistry } from './builtins.js';
-import { HostsBackend } from './hosts.js';
+import { HostsBackend, HostsProvisioner } from './hosts.js';
+import { compileTemplate } from './template.js';
 import { restoreRecords } from './ledger.js';
 import { buildProfile, type BuiltProfile } from './profile.js';
 import type { ProvisionerDeps } from './registry.js';
-import type { NodeRecord } from './types.js';
+import type { NodeRecord, Provisioner } from './types.js';
 
 const LOCAL_TYPES = new Set(['hosts', 'multilocal']);
 
@@ -62,6 +63,24 @@ export class AssembledRuntime implements Runtime {
 
   hostAvailability(hostPool: string, host: string): HostAvailability {
     return this.backend.hostAvailability(hostPool, host);
+  }
+
+  releasers(
+    profile: string,
+    records: readonly { provisioner: string; hostPool?: string; host?: string }[],
+  ): Provisioner[] {
+    const own = this.profiles.get(profile)?.provisioners ?? [];
+    const known = new Set(own.map((p) => p.name));
+    const orphans = new Map<string, Provisioner>();
+    for (const r of records) {
+      if (!r.hostPool || !r.host || known.has(r.provisioner) || orphans.has(r.provisioner))
+        continue;
+      orphans.set(
+        r.provisioner,
+        new HostsProvisioner(this.backend, { name: r.provisioner, template: compileTemplate() }),
+      );
+    }
+    return [...own, ...orphans.values()];
   }
 
   /**

@@ -17,4 +17,13 @@ export interface Runtime {
   profile(name: string): ProfileRuntime | undefined;
   profileNames(): string[];
   hostAvailability(hostPool: string, host: string): HostAvailability;
+  /**
+   * The provisioners that can give back `records` of a request of `profile`: the profile's own,
+   * plus, for nodes on HostPool hosts whose provisioner the configuration no longer has, a hosts
+   * provisioner of that name — the hosts are still there, so their capacity can still come back.
+   */
+  releasers(
+    profile: string,
+    records: readonly { provisioner: string; hostPool?: string; host?: string }[],
+  ): Provisioner[];
 }
