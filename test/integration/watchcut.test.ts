@@ -2,53 +2,15 @@
 // started again on the same data and port while the operator runs. The operator must notice,
 // re-watch and miss nothing, without being restarted.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { HostPool, ResourceRequest } from '../../src/api/index.js';
-import { binDir, crdDir } from './harness.js';
+import { crdDir } from './harness.js';
+import { freePort, kubectlFor, startOwnPlane, stopOwnPlane } from './ownplane.js';
 import { metricSum, startOperator, type OperatorProcess } from './operator-process.js';
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-
-function startPlane(dataDir: string, kubeconfig: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    join(binDir, 'kube-controlplane'),
-    [`--data-dir=${dataDir}`, `--kubeconfig=${kubeconfig}`, `--port=${port}`, '--exit-with-parent'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('controlplane ready')) resolve(child);
-    });
-    child.stderr?.resume();
-    child.on('exit', (code) =>
-      reject(new Error(`kube-controlplane exited ${code} before ready: ${out}`)),
-    );
-  });
-}
-
-async function stopPlane(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  process.kill(child.pid, 'SIGTERM');
-  await exited;
-}
 
 describe('integration: a watch cut by restarting the API server', function () {
   this.timeout(240_000);
@@ -57,22 +19,7 @@ describe('integration: a watch cut by restarting the API server', function () {
   let op: OperatorProcess | undefined;
   let kubeconfig: string;
 
-  const kubectl = (args: string[], stdin?: string) =>
-    new Promise<string>((resolve, reject) => {
-      const c = spawn(join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...process.env, KUBECACHEDIR: join(dir, 'cache') },
-      });
-      let out = '';
-      let err = '';
-      c.stdout.on('data', (b: Buffer) => (out += b.toString()));
-      c.stderr.on('data', (b: Buffer) => (err += b.toString()));
-      c.on('exit', (code) =>
-        code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')}: ${err}`)),
-      );
-      c.stdin.on('error', () => {});
-      c.stdin.end(stdin ?? '');
-    });
+  let kubectl: ReturnType<typeof kubectlFor>;
   const request = (name: string) =>
     stringify({
       apiVersion: 'berth.dev/v1alpha1',
@@ -95,17 +42,18 @@ describe('integration: a watch cut by restarting the API server', function () {
     dir = mkdtempSync(join(tmpdir(), 'berth-watchcut-'));
     mkdirSync(join(dir, 'data'));
     kubeconfig = join(dir, 'kubeconfig');
+    kubectl = kubectlFor(kubeconfig, join(dir, 'cache'));
   });
 
   after(async () => {
     await op?.stop();
-    if (plane) await stopPlane(plane);
+    if (plane) await stopOwnPlane(plane);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('re-watches after the API server restarts and misses no event', async () => {
     const port = await freePort();
-    plane = await startPlane(join(dir, 'data'), kubeconfig, port);
+    plane = await startOwnPlane(join(dir, 'data'), kubeconfig, port);
     await kubectl(['apply', '-f', crdDir]);
     await kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
     await kubectl(
@@ -123,9 +71,9 @@ describe('integration: a watch cut by restarting the API server', function () {
     await kubectl(['apply', '-f', '-'], request('before-cut'));
     await until('before-cut Ready', async () => (await phase('before-cut')) === 'Ready');
 
-    await stopPlane(plane);
+    await stopOwnPlane(plane);
     await new Promise((r) => setTimeout(r, 2000));
-    plane = await startPlane(join(dir, 'data'), kubeconfig, port);
+    plane = await startOwnPlane(join(dir, 'data'), kubeconfig, port);
 
     // Created and deleted after the cut: the operator only knows if it watches again.
     await kubectl(['apply', '-f', '-'], request('after-cut'));
