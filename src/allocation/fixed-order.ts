@@ -13,6 +13,7 @@ import type { HostInfo, StoragePoolInfo } from './inventory.js';
 import type { AllocatorConfig } from './model.js';
 import { REASON_CODES, type ReasonCode, type Rejection } from './reasons.js';
 import type { CompiledRequest, VolumeAsk } from './request.js';
+import { screenPools } from './storage-allocators.js';
 
 export interface FixedOrderConfig extends AllocatorConfig {
   type: 'fixedOrder';
@@ -111,18 +112,7 @@ export class FixedOrderStorageAllocator implements StorageAllocator {
       const sp = byName.get(name);
       if (sp) avoid.rejectStoragePool(sp, extenderRejection(reason));
     }
-    const out: StoragePoolInfo[] = [];
-    for (const name of this.config.order) {
-      const sp = byName.get(name);
-      if (!sp || avoid.storageRejection(name)) continue;
-      const r = plan.view.checkStoragePool(sp, volume, request, host, avoid, plan.pending);
-      if (r) {
-        avoid.rejectStoragePool(sp, r);
-        continue;
-      }
-      out.push(sp);
-      if (returnUpTo > 0 && out.length >= returnUpTo) break;
-    }
-    return out;
+    const ordered = this.config.order.flatMap((name) => byName.get(name) ?? []);
+    return screenPools(ordered, volume, request, plan, avoid, returnUpTo);
   }
 }

@@ -13,7 +13,8 @@ import { hashSeed, lazyPermutation, mulberry32 } from './rng.js';
 
 const NONE: readonly StoragePoolInfo[] = [];
 
-function screenPools(
+/** The pools that can take `volume` from the plan's host, in the order given; rejects go to avoid. */
+export function screenPools(
   pools: Iterable<StoragePoolInfo>,
   volume: VolumeAsk,
   request: CompiledRequest,
