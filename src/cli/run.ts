@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Manager } from '../controller/manager.js';
-import { defaultLeaderElection } from '../controller/leaderelection.js';
+import { defaultLeaderElection } from '../runtime/leaderelection.js';
 import { KubeRest, loadKubeConfig } from '../kube/rest.js';
 import { createLogger, type LogLevel } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';

@@ -17,11 +17,11 @@ import { parseQuantity } from '../allocation/index.js';
 import { HostsBackend } from '../provisioning/hosts.js';
 import { releaseRecords } from '../provisioning/ledger.js';
 import type { SecretReader } from '../provisioning/types.js';
-import { Controller } from './controller.js';
-import { KubeEventRecorder } from './events.js';
-import { LeaderElector, type LeaderElectionConfig } from './leaderelection.js';
+import { Controller } from '../runtime/controller.js';
+import { KubeEventRecorder } from '../runtime/events.js';
+import { LeaderElector, type LeaderElectionConfig } from '../runtime/leaderelection.js';
 import { PoolReconciler } from './pools.js';
-import { statusOnlyChange } from './predicates.js';
+import { statusOnlyChange } from '../runtime/predicates.js';
 import {
   ResourceRequestReconciler,
   nodeStatusToRecord,

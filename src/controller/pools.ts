@@ -5,9 +5,9 @@ import type { HostPool, HostPoolStatus, StoragePool, StoragePoolStatus } from '.
 import { API_VERSION } from '../api/index.js';
 import type { HostPoolUsageStatus, StoragePoolUsageStatus } from '../allocation/index.js';
 import type { KubeRest } from '../kube/rest.js';
-import { setConditions, type Condition, type ConditionUpdate } from './conditions.js';
+import { setConditions, type Condition, type ConditionUpdate } from '../runtime/conditions.js';
 import { timestamp } from './requeststatus.js';
-import { sameStatus, writeStatus } from './status.js';
+import { sameStatus, writeStatus } from '../runtime/status-writer.js';
 
 export interface PoolView {
   hostPoolUsage(name: string): HostPoolUsageStatus | undefined;

@@ -13,7 +13,7 @@ import {
   type StackResult,
 } from '../provisioning/index.js';
 import type { HostAvailability } from '../provisioning/runtime.js';
-import { setConditions, type Condition, type ConditionUpdate } from './conditions.js';
+import { setConditions, type Condition, type ConditionUpdate } from '../runtime/conditions.js';
 
 type Phase = NonNullable<ResourceRequestStatus['phase']>;
 

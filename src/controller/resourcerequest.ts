@@ -21,8 +21,8 @@ import {
 } from '../provisioning/index.js';
 import type { Runtime } from '../provisioning/runtime.js';
 import type { Metrics } from '../observability/metrics.js';
-import { findCondition, type Condition } from './conditions.js';
-import type { EventRecorder } from './events.js';
+import { findCondition, type Condition } from '../runtime/conditions.js';
+import type { EventRecorder } from '../runtime/events.js';
 import {
   allocatedStatus,
   buildStatus,
@@ -36,7 +36,7 @@ import {
   unservedReason,
   unservedStatus,
 } from './requeststatus.js';
-import { sameStatus, writeStatus } from './status.js';
+import { sameStatus, writeStatus } from '../runtime/status-writer.js';
 
 export const FINALIZER = 'berth.dev/release';
 export const DEFAULT_PROFILE = 'default';

@@ -9,7 +9,7 @@
 import type { Logger } from 'winston';
 import { isGone, KubeError, type KubeRest, type WatchEvent } from './rest.js';
 import { keyOf, type KubeObject, type ObjectList } from './objects.js';
-import { sleep } from '../controller/clock.js';
+import { backoff, sleep } from '../support/time.js';
 
 export interface InformerHandlers<T> {
   add?(obj: T): void;
@@ -105,12 +105,12 @@ export class Informer<T extends KubeObject> {
           if (signal.aborted) break;
           needList = needList || isGone(err);
           this.restarted(isGone(err) ? 'gone' : 'error');
-          const delay = Math.min(
-            this.opts.backoffBaseMs * 2 ** this.failures,
+          const wait = backoff(
+            this.opts.backoffBaseMs,
+            this.failures++,
             this.opts.backoffMaxMs,
+            Math.random,
           );
-          this.failures++;
-          const wait = delay / 2 + Math.random() * delay;
           this.opts.log.warn('watch failed; retrying', {
             informer: this.opts.name,
             error: String(err),

@@ -1,7 +1,17 @@
 // Prometheus metrics under controller-runtime's names (so existing dashboards and alerts work)
 // plus Berth's own. One registry per operator process; tests make their own.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { QueueMetrics } from '../controller/workqueue.js';
+
+/** What a work queue reports (client-go's workqueue metrics). */
+export interface QueueMetrics {
+  depth(n: number): void;
+  added(): void;
+  retried(): void;
+  /** Seconds a key waited in the queue before a worker took it. */
+  queued(seconds: number): void;
+  /** Seconds a worker held a key. */
+  worked(seconds: number): void;
+}
 
 const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 

@@ -149,12 +149,7 @@ export interface Provisioner {
   close?(): Promise<void>;
 }
 
-/** Milliseconds since the epoch; injectable so tests can drive cooldowns. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
+export { realClock as systemClock, type Clock } from '../support/time.js';
 
 /** The subset of a winston logger the provisioning layer uses. */
 export interface Logger {

@@ -6,7 +6,7 @@ import {
   type FilterRequest,
 } from '../../src/provisioning/index.js';
 import { send } from '../../examples/kvm-farm/http.js';
-import { ManualClock } from './helpers/clock.js';
+import { FakeClock } from '../support/fakeclock.js';
 import { request } from './helpers/fakes.js';
 import { serve } from './helpers/servers.js';
 
@@ -67,7 +67,7 @@ describe('webhook allocator (extender)', () => {
     await server?.close();
   });
 
-  function chain(extra: Record<string, unknown> = {}, clock = new ManualClock()) {
+  function chain(extra: Record<string, unknown> = {}, clock = new FakeClock(Date.UTC(2026, 0, 1))) {
     return AllocatorChainExtensions.create(
       [
         {
@@ -146,7 +146,7 @@ describe('webhook allocator (extender)', () => {
 
   it('is skipped during its cooldown after failureThreshold failures', async () => {
     reply = (_b, res) => send(res, { status: 503, body: { message: 'overloaded' } });
-    const clock = new ManualClock();
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
     const c = chain({ retries: 0, failureThreshold: 2, cooldownSeconds: 30 }, clock);
     const input = { request: request('cd', 1), target: 'hosts' as const, candidates };
     await c.resolve(input);
@@ -157,7 +157,7 @@ describe('webhook allocator (extender)', () => {
     expect((skipped as { error?: string }).error).to.match(
       /^skipped: cooling down after 2 consecutive failures/,
     );
-    clock.advance(31);
+    clock.advance(31_000);
     reply = licenseExtender;
     const [back] = await c.resolve(input);
     expect(calls).to.equal(3);

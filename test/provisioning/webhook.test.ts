@@ -8,7 +8,7 @@ import {
   type ProvisionerDeps,
   type RequestRef,
 } from '../../src/provisioning/index.js';
-import { ManualClock } from './helpers/clock.js';
+import { FakeClock } from '../support/fakeclock.js';
 import { request } from './helpers/fakes.js';
 import { KvmFarm, startFarm, type FaultPlan, type TestServer } from './helpers/servers.js';
 
@@ -326,7 +326,7 @@ describe('webhook provisioner against the kvm-farm example', () => {
     const [farm, url] = await farmWith(4, (kind) =>
       kind === 'ProvisionRequest' && !healthy ? 'http500' : 'ok',
     );
-    const clock = new ManualClock();
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
     const p = webhook(url, { retries: 0, failureThreshold: 2, cooldownSeconds: 60 }, { clock });
     const stack = [p, local()];
 
@@ -342,7 +342,7 @@ describe('webhook provisioner against the kvm-farm example', () => {
     );
     expect(cold.explanation.provisioners[0]?.reasons).to.deep.equal({ ProvisionerUnavailable: 1 });
 
-    clock.advance(61);
+    clock.advance(61_000);
     healthy = true;
     const warm = await runStack(stack, request('c4', 1));
     expect(warm.nodes[0]?.provisioner).to.equal('burst');

@@ -1,8 +1,8 @@
-// A manual clock: timers fire only when the test advances time.
-import type { Clock } from '../../src/controller/clock.js';
+// The one fake clock (milliseconds): timers fire only when the test advances time.
+import type { Clock } from '../../src/support/time.js';
 
 export class FakeClock implements Clock {
-  private t = 0;
+  constructor(private t = 0) {}
   private timers: Array<{ at: number; fn: () => void; id: number }> = [];
   private next = 0;
   now(): number {

@@ -8,6 +8,7 @@ import type { FieldReader } from '../fields.js';
 import type { ProvisionerDeps } from '../registry.js';
 import type { SecretKeyRef } from '../types.js';
 import { WebhookError, postJson } from './transport.js';
+import { backoff, sleep } from '../../support/time.js';
 
 export interface WebhookSettings {
   url: URL;
@@ -103,7 +104,7 @@ export function readWebhookSettings(f: FieldReader, deps: ProvisionerDeps): Webh
 
 /** Backoff before attempt `n` (1-based retry number): base × 2^(n−1), capped at 30 s. */
 export function backoffDelay(baseMs: number, retry: number): number {
-  return Math.min(30_000, baseMs * 2 ** (retry - 1));
+  return backoff(baseMs, retry - 1, 30_000);
 }
 
 export class WebhookClient {
@@ -194,17 +195,4 @@ async function readConfigured(file: string, field: string): Promise<string> {
   } catch (err) {
     throw new WebhookError(`cannot read ${field} ${file}: ${(err as Error).message}`, false, false);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -7,7 +7,7 @@
 //  - on shutdown the leader releases the lease so a standby takes over without waiting.
 import type { Logger } from 'winston';
 import { isAlreadyExists, isConflict, isNotFound, type KubeRest } from '../kube/rest.js';
-import { sleep } from './clock.js';
+import { sleep } from '../support/time.js';
 
 export interface LeaderElectionConfig {
   namespace: string;

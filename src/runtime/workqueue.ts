@@ -3,18 +3,9 @@
 //  - a key is never handed to two workers at once: added while being processed, it is marked
 //    dirty and queued again when the worker calls done();
 //  - failures back off per key (rate limiter); requeue-after delays without blocking workers.
-import type { Clock } from './clock.js';
+import type { Clock } from '../support/time.js';
+import type { QueueMetrics } from '../observability/metrics.js';
 import type { RateLimiter } from './ratelimiter.js';
-
-export interface QueueMetrics {
-  depth(n: number): void;
-  added(): void;
-  retried(): void;
-  /** Seconds a key waited in the queue before a worker took it. */
-  queued(seconds: number): void;
-  /** Seconds a worker held a key. */
-  worked(seconds: number): void;
-}
 
 const noMetrics: QueueMetrics = { depth() {}, added() {}, retried() {}, queued() {}, worked() {} };
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { WorkQueue } from '../../src/controller/workqueue.js';
+import { WorkQueue } from '../../src/runtime/workqueue.js';
 import {
   BucketRateLimiter,
   ExponentialFailureRateLimiter,
   defaultRateLimiter,
-} from '../../src/controller/ratelimiter.js';
+} from '../../src/runtime/ratelimiter.js';
 import { FakeClock } from '../support/fakeclock.js';
 
 const newQueue = (clock = new FakeClock()) => ({

@@ -1,7 +1,7 @@
 // Rate limiters for the work queue, as controller-runtime's default: the slower of a per-key
 // exponential backoff (a failing key waits 5ms, 10ms, ... up to a cap) and a token bucket over
 // all keys (so a storm of failures cannot flood the API server).
-import type { Clock } from './clock.js';
+import type { Clock } from '../support/time.js';
 
 export interface RateLimiter<K> {
   /** Delay before `key` may be processed again after a failure. */

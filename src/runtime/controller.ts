@@ -3,7 +3,7 @@
 import type { Logger } from 'winston';
 import type { Metrics } from '../observability/metrics.js';
 import { isConflict } from '../kube/rest.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../support/time.js';
 import { defaultRateLimiter } from './ratelimiter.js';
 import { WorkQueue } from './workqueue.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { setCondition, setConditions, type Condition } from '../../src/controller/conditions.js';
-import { statusOnlyChange } from '../../src/controller/predicates.js';
-import { sameStatus } from '../../src/controller/status.js';
+import { setCondition, setConditions, type Condition } from '../../src/runtime/conditions.js';
+import { statusOnlyChange } from '../../src/runtime/predicates.js';
+import { sameStatus } from '../../src/runtime/status-writer.js';
 
 const ready = (status: Condition['status'], reason = 'R', observedGeneration = 1) => ({
   type: 'Ready',

@@ -1,0 +1,42 @@
+// Time as a dependency: the one clock abstraction of the house, so queues, backoffs, leases,
+// circuit breakers and expiry can be tested on a fake clock without sleeping.
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(t) };
+  },
+};
+
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Exponential backoff: `baseMs × 2^attempt` (attempt 0 is the first retry), capped at `maxMs`.
+ * With `jitter`, a value drawn from [delay/2, delay×1.5) so that many clients do not retry in step.
+ */
+export function backoff(
+  baseMs: number,
+  attempt: number,
+  maxMs: number,
+  jitter: false | (() => number) = false,
+): number {
+  const delay = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
+  return jitter ? delay / 2 + jitter() * delay : delay;
+}
