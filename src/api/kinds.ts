@@ -139,3 +139,17 @@ export const KINDS: readonly KindDefinition[] = [
 
 export const CATEGORY = 'berth';
 export { GROUP, VERSION };
+
+/** The API resource of a kind (group, version, plural), for building its paths (kube/paths.ts). */
+export function resourceOf(kind: KindDefinition['kind']) {
+  const def = KINDS.find((k) => k.kind === kind)!;
+  return {
+    group: GROUP,
+    version: VERSION,
+    plural: def.plural,
+    namespaced: def.scope === 'Namespaced',
+  };
+}
+export const RESOURCE_REQUESTS = resourceOf('ResourceRequest');
+export const HOST_POOLS = resourceOf('HostPool');
+export const STORAGE_POOLS = resourceOf('StoragePool');

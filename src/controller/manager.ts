@@ -9,7 +9,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { ConfigWatcher } from '../config/watcher.js';
 import { Informer, defaultInformerOptions } from '../kube/informer.js';
 import { keyOf, type ObjectList } from '../kube/objects.js';
-import type { KubeRest } from '../kube/rest.js';
+import type { KubeClient } from '../kube/client.js';
 import { startProbeServer, type ProbeServer } from '../observability/health.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AssembledRuntime } from '../provisioning/assemble.js';
@@ -29,7 +29,7 @@ import {
 } from './resourcerequest.js';
 
 export interface ManagerOptions {
-  rest: KubeRest;
+  rest: KubeClient;
   log: Logger;
   metrics: Metrics;
   configPath: string;

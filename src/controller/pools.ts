@@ -4,7 +4,7 @@
 import type { HostPool, HostPoolStatus, StoragePool, StoragePoolStatus } from '../api/index.js';
 import { API_VERSION } from '../api/index.js';
 import type { HostPoolUsageStatus, StoragePoolUsageStatus } from '../allocation/index.js';
-import type { KubeRest } from '../kube/rest.js';
+import type { KubeClient } from '../kube/client.js';
 import { setConditions, type Condition, type ConditionUpdate } from '../runtime/conditions.js';
 import { timestamp } from './requeststatus.js';
 import { sameStatus, writeStatus } from '../runtime/status-writer.js';
@@ -17,7 +17,7 @@ export interface PoolView {
 }
 
 export interface PoolReconcilerDeps {
-  rest: KubeRest;
+  rest: KubeClient;
   getHostPool(name: string): HostPool | undefined;
   getStoragePool(name: string): StoragePool | undefined;
   view(): PoolView;

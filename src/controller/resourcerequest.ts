@@ -11,7 +11,7 @@ import type { Logger } from 'winston';
 import type { ResourceRequest, ResourceRequestStatus, NodeStatus } from '../api/index.js';
 import { API_VERSION } from '../api/index.js';
 import { keyOf } from '../kube/objects.js';
-import { isNotFound, type KubeRest } from '../kube/rest.js';
+import { isNotFound, type KubeClient } from '../kube/client.js';
 import {
   releaseRecords,
   runStack,
@@ -51,7 +51,7 @@ export interface ReconcileResult {
 }
 
 export interface RequestReconcilerDeps {
-  rest: KubeRest;
+  rest: KubeClient;
   get(key: string): ResourceRequest | undefined;
   runtime(): Runtime;
   recorder: EventRecorder;

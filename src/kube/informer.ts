@@ -7,8 +7,8 @@
 //  - the server ends watches after timeoutSeconds: re-watch from the last resourceVersion;
 //  - a periodic resync hands every cached object to the handlers again (level-triggered).
 import type { Logger } from 'winston';
-import { isGone, KubeError, type KubeRest, type WatchEvent } from './rest.js';
-import { keyOf, type KubeObject, type ObjectList } from './objects.js';
+import { isGone, KubeError, WatchIdleError, type KubeClient, type WatchEvent } from './client.js';
+import { keyOf, type KubeObject } from './objects.js';
 import { backoff, sleep } from '../support/time.js';
 
 export interface InformerHandlers<T> {
@@ -56,7 +56,7 @@ export class Informer<T extends KubeObject> {
   readonly stats = { lists: 0, watches: 0, restarts: 0 };
 
   constructor(
-    private readonly rest: KubeRest,
+    private readonly rest: KubeClient,
     private readonly opts: InformerOptions,
   ) {}
 
@@ -136,10 +136,11 @@ export class Informer<T extends KubeObject> {
     let cont: string | undefined;
     let rv = '';
     do {
-      const page = await this.rest.request<ObjectList<T>>('GET', this.opts.path, {
-        query: { limit: this.opts.pageSize, continue: cont },
+      const page = await this.rest.list<T>(
+        this.opts.path,
+        { limit: this.opts.pageSize, continue: cont },
         signal,
-      });
+      );
       items.push(...page.items);
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion ?? rv;
@@ -212,7 +213,7 @@ export class Informer<T extends KubeObject> {
       const onDone = (err: unknown) => {
         this.stopWatch = undefined;
         if (gone) resolve('gone');
-        else if (err instanceof Error && /silent for/.test(err.message)) resolve('idle');
+        else if (err instanceof WatchIdleError) resolve('idle');
         else if (err && !signal.aborted) reject(err);
         else resolve('ended');
       };

@@ -6,24 +6,23 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { RequestContext, HttpMethod } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { fetch, type Dispatcher } from 'undici';
+import {
+  KubeError,
+  WatchIdleError,
+  type KubeClient,
+  type Query,
+  type WatchEvent,
+} from './client.js';
+import type { ObjectList } from './objects.js';
 
-export interface KubeStatus {
+export { KubeError, isAlreadyExists, isConflict, isGone, isNotFound } from './client.js';
+export type { KubeClient, Query, WatchEvent } from './client.js';
+
+interface KubeStatus {
   kind?: string;
   code?: number;
   reason?: string;
   message?: string;
-}
-
-/** An error answer of the API server, with its HTTP code and Status reason. */
-export class KubeError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'KubeError';
-  }
 }
 
 /** The API server's Status answer (or whatever text came) as a KubeError. */
@@ -46,20 +45,7 @@ function kubeError(
   );
 }
 
-export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.code === 404;
-export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.code === 409;
-export const isGone = (e: unknown): boolean => e instanceof KubeError && e.code === 410;
-export const isAlreadyExists = (e: unknown): boolean =>
-  e instanceof KubeError && e.code === 409 && e.reason === 'AlreadyExists';
-
-export type Query = Record<string, string | number | boolean | undefined>;
-
-export interface WatchEvent<T> {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: T;
-}
-
-export class KubeRest {
+export class KubeRest implements KubeClient {
   constructor(
     readonly config: KubeConfig,
     private readonly userAgent = 'berth-operator',
@@ -99,6 +85,9 @@ export class KubeRest {
 
   get<T>(path: string, query?: Query): Promise<T> {
     return this.request<T>('GET', path, { query });
+  }
+  list<T>(path: string, query?: Query, signal?: AbortSignal): Promise<ObjectList<T>> {
+    return this.request<ObjectList<T>>('GET', path, { query, signal });
   }
   create<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>('POST', path, { body });
@@ -146,7 +135,7 @@ export class KubeRest {
     };
     const resetIdle = () => {
       clearTimeout(idle);
-      idle = setTimeout(() => finish(new Error(`watch ${path} silent for ${idleMs}ms`)), idleMs);
+      idle = setTimeout(() => finish(new WatchIdleError(path, idleMs)), idleMs);
       idle.unref();
     };
     const url = new URL(this.server.replace(/\/$/, '') + path);

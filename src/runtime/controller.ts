@@ -2,7 +2,7 @@
 // users know. Errors requeue with per-key backoff; a result may ask for a later requeue.
 import type { Logger } from 'winston';
 import type { Metrics } from '../observability/metrics.js';
-import { isConflict } from '../kube/rest.js';
+import { isConflict } from '../kube/client.js';
 import { realClock, type Clock } from '../support/time.js';
 import { defaultRateLimiter } from './ratelimiter.js';
 import { WorkQueue } from './workqueue.js';

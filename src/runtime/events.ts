@@ -2,7 +2,7 @@
 // same event within a series are counted on one object instead of creating a new one each time.
 import type { Logger } from 'winston';
 import { randomBytes } from 'node:crypto';
-import type { KubeRest } from '../kube/rest.js';
+import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/objects.js';
 
 export interface EventRecorder {
@@ -27,7 +27,7 @@ export class KubeEventRecorder implements EventRecorder {
   private readonly series = new Map<string, SeriesState>();
 
   constructor(
-    private readonly rest: KubeRest,
+    private readonly rest: KubeClient,
     private readonly controller: string,
     private readonly instance: string,
     private readonly log: Logger,

@@ -6,7 +6,7 @@
 //    at once (onStoppedLeading), before the lease can expire and another replica take over;
 //  - on shutdown the leader releases the lease so a standby takes over without waiting.
 import type { Logger } from 'winston';
-import { isAlreadyExists, isConflict, isNotFound, type KubeRest } from '../kube/rest.js';
+import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../kube/client.js';
 import { sleep } from '../support/time.js';
 
 export interface LeaderElectionConfig {
@@ -45,7 +45,7 @@ export class LeaderElector {
   private leading = false;
 
   constructor(
-    private readonly rest: KubeRest,
+    private readonly rest: KubeClient,
     private readonly cfg: LeaderElectionConfig,
     private readonly log: Logger,
     private readonly onLeadershipChange: (leading: boolean) => void = () => {},

@@ -1,6 +1,6 @@
 // Writes a status through the /status subresource with optimistic concurrency: a conflict means
 // someone changed the object since we read it, so we read it again, re-apply our status and retry.
-import { isConflict, isNotFound, type KubeRest } from '../kube/rest.js';
+import { isConflict, isNotFound, type KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/objects.js';
 
 export interface WithStatus<S> extends KubeObject {
@@ -14,7 +14,7 @@ export type StatusWriteResult<T> = { written: T } | { gone: true } | { supersede
  * the written object, or `{gone: true}` when it no longer exists (or is another incarnation).
  */
 export async function writeStatus<S, T extends WithStatus<S>>(
-  rest: KubeRest,
+  rest: KubeClient,
   path: string,
   current: T,
   status: S,
