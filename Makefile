@@ -14,7 +14,7 @@ export npm_config_audit := false
 NODE_STAMP := $(BIN)/.node-ok
 DEPS_STAMP := node_modules/.package-lock.json
 
-.PHONY: setup build generate verify-generated lint test test-unit testenv cluster cluster-down demo run clean help
+.PHONY: setup build generate verify-generated lint test test-unit coverage testenv cluster cluster-down demo run clean help
 
 $(NODE_STAMP): hack/ensure-node.sh
 	@hack/ensure-node.sh
@@ -33,13 +33,13 @@ build: setup
 
 ## generate: rewrite every generated file from src/api
 generate: build
-	node dist/src/api/generate.js
+	node dist/src/deploy/generate.js
 
 ## verify-generated: fail when a generated file differs from its source
 verify-generated: build
-	node dist/src/api/generate.js --check
+	node dist/src/deploy/generate.js --check
 
-## lint: eslint and prettier
+## lint: eslint (with the layer rules of docs/layers.md), dependency-cruiser (no import cycles), prettier
 lint: setup
 	npm run --silent lint
 
@@ -50,6 +50,10 @@ test: build lint verify-generated testenv
 ## test-unit: tests that need no control plane
 test-unit: build
 	hack/run-tests.sh --config .mocharc.unit.json
+
+## coverage: the unit tests under c8; line coverage of src/controller and src/runtime, failing below 85 %
+coverage: build
+	npm run --silent coverage
 
 ## demo: the main job: a control plane, the CRDs, the operator, examples/ served; Ctrl-C stops it
 demo: build testenv

@@ -1,4 +1,4 @@
-// The allocator contracts (DESIGN.md, Semantics), shared by the built-ins and by custom
+// The allocator contracts (docs/design.md#semantics), shared by the built-ins and by custom
 // allocators (a `module` entry of the operator configuration). Both are synchronous and pure:
 // everything they may look at comes in through the plan's view.
 //

@@ -1,4 +1,4 @@
-// The fit rules (DESIGN.md, Semantics), in the order that decides which single reason a host is
+// The fit rules (docs/allocation.md), in the order that decides which single reason a host is
 // counted under when several apply: where it is (placement, avoid), whether it is open (pool and
 // host state), what it is (tags), how many nodes it holds (maxNodes, maxNodesPerHost, ports), and
 // only then how full it is (capacity, the pool's disable threshold). Location first means a

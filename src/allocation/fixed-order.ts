@@ -2,7 +2,7 @@
 // Webhook and extender-module allocators cannot run inside the engine (it is synchronous and does
 // no I/O), so the provisioning layer asks them first and puts their answer into the chain as
 //   {type: 'fixedOrder', name, order: [names, best first], failed: {name: reason}, error?}
-// (src/provisioning/allocators.ts). Here that answer becomes an allocator: it offers the named
+// (src/provisioning/hosts/extenders.ts). Here that answer becomes an allocator: it offers the named
 // hosts (or storage pools) in the given order and records the extender's reasons in avoid. Like
 // every allocator's answer, it is checked against the fit rules before anything is placed, so an
 // extender can narrow and reorder but never overbook. An answer with `error` is no answer: the

@@ -1,4 +1,4 @@
-// The built-in host allocators (DESIGN.md; CloudStack's FirstFitAllocator with its
+// The built-in host allocators (docs/allocation.md; CloudStack's FirstFitAllocator with its
 // vm.allocation.algorithm variants, and the user-dispersing/-concentrated planners moved down to
 // host level). They differ only in the order they offer hosts; all of them run every candidate
 // through the same fit rules and record each rejection in `avoid`.

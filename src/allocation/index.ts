@@ -95,12 +95,11 @@ export {
   AllocatorRegistry,
   DEFAULT_HOST_CHAIN,
   DEFAULT_STORAGE_CHAIN,
-  HOST_ALLOCATOR_TYPES,
-  STORAGE_ALLOCATOR_TYPES,
   createChains,
   createHostAllocator,
   createStorageAllocator,
   defaultRegistry,
+  isNativeAllocator,
   type AllocatorProfile,
   type HostAllocatorFactory,
   type StorageAllocatorFactory,
@@ -128,4 +127,5 @@ export {
   type HostPoolUsageStatus,
   type HostUsageStatus,
   type StoragePoolUsageStatus,
-} from './status.js';
+} from './usage.js';
+export { HostsBackend, onHost, type HostAvailability } from './service.js';

@@ -4,7 +4,7 @@
 // lives in the Ledger and survives the swap (Engine.setInventory).
 //
 // One invalid pool never hides the others: it is left out and reported in `problems`, so the
-// operator keeps allocating on everything else (DESIGN.md invariant 5).
+// operator keeps allocating on everything else (invariant 5 of docs/design.md#invariants).
 import { AllocationError, InvalidSpecError } from './errors.js';
 import type {
   HostPool,
@@ -53,8 +53,8 @@ export interface HostInfo {
   readonly capacity: Resources;
   /**
    * What nodes may take, per resource: (capacity − reserved) × ratio, floored, never below zero.
-   * For ratios below 1 it is also capped at capacity × ratio − reserved, so both forms DESIGN.md
-   * states (the fit rule and invariant 1) hold for every ratio.
+   * For ratios below 1 it is also capped at capacity × ratio − reserved, so both forms
+   * docs/design.md#fit-rules gives (the fit rule and invariant 1) hold for every ratio.
    */
   readonly allocatable: Resources;
   readonly maxNodes: number | undefined;

@@ -1,11 +1,12 @@
-// The ledger: how much of every host and storage pool is taken, and by which node. DESIGN.md
+// The ledger: how much of every host and storage pool is taken, and by which node.
+// docs/design.md#the-status-is-the-ledger: Berth
 // keeps the durable record in each request's `status.nodes`; this is its in-memory index, rebuilt
 // from those records at start-up and updated as placements are reserved and released, so the
 // engine answers from it instead of re-reading every request.
 //
 // Entries are keyed by owner (`<namespace>/<name>`) and node name. Usage is keyed by host key and
 // pool name, not by inventory objects, so a host that disappears from its HostPool keeps its usage
-// until its nodes are released (DESIGN.md: nothing is forgotten while nodes still sit there).
+// until its nodes are released (docs/allocation.md#ledger).
 import { AllocationError, LedgerError } from './errors.js';
 import type { PlacedNode, ResourceMap, ResourceRequest } from './model.js';
 import { parseNonNegativeQuantity } from './quantity.js';
@@ -175,7 +176,7 @@ export class Ledger {
       node: node.name,
       hostPool: onHost ? node.hostPool : undefined,
       host: onHost ? node.host : undefined,
-      // Nodes from other provisioners hold no HostPool capacity (DESIGN.md, Ledger).
+      // Nodes from other provisioners hold no HostPool capacity (docs/allocation.md#ledger).
       resources: onHost ? parsed : NO_RESOURCES,
       port: onHost && typeof node.port === 'number' ? node.port : undefined,
       volumes,

@@ -1,4 +1,4 @@
-// The planner for one node (DESIGN.md, "Planner, per node"): walk the hosts in the chain's
+// The planner for one node (docs/design.md#the-planner): walk the hosts in the chain's
 // order; on each, place the volumes largest first, each on the first pool the storage chain
 // returns that still has room counting this node's earlier volumes. The first host where every
 // volume fits gets the node; a host that fails on storage goes into avoid as NoStorage.

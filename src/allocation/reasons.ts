@@ -1,4 +1,5 @@
-// Reason codes (DESIGN.md). A rejection carries the code, the exact text it is counted under in
+// Reason codes (docs/design.md#reason-codes). A rejection carries the code, the exact text
+// it is counted under in
 // the summary ("Insufficient memory", "MissingTags [ssd]") and an optional detail for the capped
 // host list. Counting by text rather than code is what makes `3 MissingTags [ssd]` and
 // `1 MissingTags [gpu]` separate entries, as kube-scheduler separates `Insufficient cpu` from

@@ -14,7 +14,7 @@ import {
   UserDispersingAllocator,
 } from './host-allocators.js';
 import { FixedOrderHostAllocator, FixedOrderStorageAllocator } from './fixed-order.js';
-import type { AllocatorConfig, HostAllocatorType, StorageAllocatorType } from './model.js';
+import type { AllocatorConfig } from './model.js';
 import {
   RandomStorageAllocator,
   clusterScopeAllocator,
@@ -30,21 +30,6 @@ export interface AllocatorProfile {
   hostAllocators?: readonly (AllocatorConfig | HostAllocator)[];
   storageAllocators?: readonly (AllocatorConfig | StorageAllocator)[];
 }
-
-export const HOST_ALLOCATOR_TYPES: readonly HostAllocatorType[] = [
-  'firstFit',
-  'firstFitLeastConsumed',
-  'bestFit',
-  'random',
-  'userDispersing',
-  'userConcentrated',
-];
-export const STORAGE_ALLOCATOR_TYPES: readonly StorageAllocatorType[] = [
-  'localStorage',
-  'clusterScope',
-  'zoneWide',
-  'random',
-];
 
 /** CloudStack's defaults: first fit for hosts; local, then cluster, then zone-wide storage. */
 export const DEFAULT_HOST_CHAIN: readonly AllocatorConfig[] = [{ type: 'firstFit' }];
@@ -66,8 +51,16 @@ function seedOf(entry: AllocatorConfig): number {
   return seed;
 }
 
-function isAllocatorObject(x: unknown): x is { name: string; type: string } {
-  return typeof x === 'object' && x !== null && ('allocate' in x || 'allocateToPool' in x);
+/**
+ * Whether a chain entry is an allocator object (a built one, or one a module returned: it has
+ * `allocate` or `allocateToPool`) rather than a config entry to build. The one test of "native".
+ */
+export function isNativeAllocator(
+  x: unknown,
+): x is { readonly name: string; readonly type: string } {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as { allocate?: unknown; allocateToPool?: unknown };
+  return typeof o.allocate === 'function' || typeof o.allocateToPool === 'function';
 }
 
 export class AllocatorRegistry {
@@ -113,10 +106,10 @@ export class AllocatorRegistry {
       : DEFAULT_STORAGE_CHAIN;
     return {
       host: host.map((e) =>
-        isAllocatorObject(e) ? (e as HostAllocator) : this.hostAllocator(e as AllocatorConfig),
+        isNativeAllocator(e) ? (e as HostAllocator) : this.hostAllocator(e as AllocatorConfig),
       ),
       storage: storage.map((e) =>
-        isAllocatorObject(e)
+        isNativeAllocator(e)
           ? (e as StorageAllocator)
           : this.storageAllocator(e as AllocatorConfig),
       ),
@@ -127,7 +120,7 @@ export class AllocatorRegistry {
 /**
  * A registry holding every built-in allocator type, plus `fixedOrder` (the answer of a webhook or
  * extender allocator asked ahead of time; see fixed-order.ts). `fixedOrder` is not a type users
- * write in a profile, so it is not in HOST_ALLOCATOR_TYPES / STORAGE_ALLOCATOR_TYPES.
+ * write in a profile, so it is not in HostAllocatorType / StorageAllocatorType.
  */
 export function defaultRegistry(): AllocatorRegistry {
   return new AllocatorRegistry()

@@ -1,5 +1,5 @@
 // A ResourceRequest compiled once per planning call: quantities parsed, avoid lists as sets,
-// volumes sorted largest first (DESIGN.md: the planner places the largest volume first so the
+// volumes sorted largest first (docs/design.md#the-planner: the largest volume goes first so the
 // hardest one to fit decides the host early).
 import { AllocationError, InvalidSpecError } from './errors.js';
 import type { Quantity, ResourceRequest, StorageScope } from './model.js';

@@ -1,4 +1,4 @@
-// Seeded randomness for the `random` allocators. DESIGN.md: no randomness without a seed, and the
+// Seeded randomness for `random` allocators. docs/design.md: no randomness without a seed, and the
 // same inputs give the same answer. The generator for one decision is derived from the configured
 // seed and what is being placed (owner, node, volume), not from a shared running state, so an
 // answer does not depend on what was planned before it or on an operator restart.

@@ -2,7 +2,6 @@
 // adapter lists). Not a CRD; validated by the same ajv + CEL machinery as the resources.
 import { Type, type Static, type TSchema, type TUnion } from '@sinclair/typebox';
 import { LIMITS, enumOf, int, name, object, str, withRules } from './kit.js';
-import { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES } from '../allocation/registry.js';
 
 const uniqueNames = (what: string) => ({
   rule: 'self.all(x, self.exists_one(y, y.name == x.name))',
@@ -160,8 +159,27 @@ export const ProvisionerConfig = discriminated(
   'A provisioner: hosts, multilocal, webhook or module.',
 );
 
-// The built-in allocator types are the engine's own list: a type the schema accepts always exists.
-export { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES };
+/**
+ * The built-in allocator types a profile may name. The engine (src/allocation) declares the same
+ * types as `HostAllocatorType`/`StorageAllocatorType`; api and allocation import nothing of each
+ * other, so src/provisioning/hosts/chains.ts fails to compile if the two drift apart.
+ */
+export const HOST_ALLOCATOR_TYPES = [
+  'firstFit',
+  'firstFitLeastConsumed',
+  'bestFit',
+  'random',
+  'userDispersing',
+  'userConcentrated',
+] as const;
+export const STORAGE_ALLOCATOR_TYPES = [
+  'localStorage',
+  'clusterScope',
+  'zoneWide',
+  'random',
+] as const;
+export type BuiltinHostAllocatorType = (typeof HOST_ALLOCATOR_TYPES)[number];
+export type BuiltinStorageAllocatorType = (typeof STORAGE_ALLOCATOR_TYPES)[number];
 
 const builtinAllocator = <const T extends readonly string[]>(types: T, description: string) =>
   object(
@@ -262,3 +280,15 @@ export type ProvisionerConfig = Static<typeof ProvisionerConfig>;
 export type HostAllocatorConfig = Static<typeof HostAllocatorConfig>;
 export type StorageAllocatorConfig = Static<typeof StorageAllocatorConfig>;
 export type LabelSelector = Static<typeof LabelSelector>;
+
+/**
+ * Provisioner types that keep no state outside Kubernetes: their nodes are fully described by
+ * the request's status, so a profile made only of them needs no finalizer (docs/design.md).
+ */
+export const LOCAL_PROVISIONER_TYPES: ReadonlySet<string> = new Set(['hosts', 'multilocal']);
+
+/** Profiles with an external provisioner (webhook, module): their requests hold the finalizer. */
+export const remoteProfiles = (config: Pick<OperatorConfig, 'profiles'>): string[] =>
+  config.profiles
+    .filter((p) => p.provisioners.some((e) => !LOCAL_PROVISIONER_TYPES.has(e.type)))
+    .map((p) => p.name);

@@ -268,3 +268,16 @@ export type ResourceRequestStatus = Static<typeof ResourceRequestStatus>;
 export type NodeStatus = Static<typeof NodeStatus>;
 export type Explanation = Static<typeof Explanation>;
 export type RequestPhase = Static<typeof RequestPhase>;
+
+/** The profile of a request that names none. */
+export const DEFAULT_PROFILE = 'default';
+
+/** The profile that serves a request. */
+export const profileOf = (rr: { spec: { profile?: string } }): string =>
+  rr.spec.profile ?? DEFAULT_PROFILE;
+
+/**
+ * The finalizer a request of a profile with an external provisioner holds until its nodes are
+ * released (docs/design.md, "The status is the ledger").
+ */
+export const FINALIZER = 'berth.dev/release';

@@ -8,28 +8,9 @@ import { evaluateRules } from './cel.js';
 import { KINDS } from './kinds.js';
 import { OperatorConfig } from './operatorconfig.js';
 import { API_VERSION } from './common.js';
+import { ValidationError, formatIssue, type ValidationIssue } from './issues.js';
 
-export interface ValidationIssue {
-  /** Field path as the API server prints it: `spec.hosts[1].name`. */
-  path: string;
-  message: string;
-  /** The same path as keys and indexes, to find the field in a YAML document. */
-  segments: Array<string | number>;
-}
-
-export class ValidationError extends Error {
-  constructor(
-    readonly issues: ValidationIssue[],
-    what = 'object',
-  ) {
-    super(`invalid ${what}: ${issues.map(formatIssue).join('; ')}`);
-    this.name = 'ValidationError';
-  }
-}
-
-export function formatIssue(issue: ValidationIssue): string {
-  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
-}
+export { ValidationError, formatIssue, type ValidationIssue } from './issues.js';
 
 type Schema = Record<string, unknown>;
 
@@ -122,7 +103,10 @@ function createAjv(): Ajv {
   return ajv;
 }
 
-const ajv = createAjv();
+// Compiled on first use, one schema at a time: the operator validates only its OperatorConfig
+// (the API server validates the three kinds), and every compiled schema costs memory.
+let ajvInstance: Ajv | undefined;
+const ajv = (): Ajv => (ajvInstance ??= createAjv());
 
 /** Segments of an ajv instancePath (`/spec/hosts/1`) plus a relative CEL fieldPath (`.minCount`). */
 function segmentsOf(instancePath: string, extra = ''): Array<string | number> {
@@ -227,10 +211,17 @@ function run(validate: ValidateFunction, value: unknown): ValidationIssue[] {
   return validate(value) ? [] : toIssues(validate.errors ?? []);
 }
 
-const kindValidators = new Map<string, ValidateFunction>(
-  KINDS.map((k) => [k.kind, ajv.compile(k.schema)]),
-);
-const configValidator = ajv.compile(OperatorConfig);
+const compiled = new Map<string, ValidateFunction>();
+function validatorOf(kind: string): ValidateFunction | undefined {
+  let v = compiled.get(kind);
+  if (v) return v;
+  const schema =
+    kind === 'OperatorConfig' ? OperatorConfig : KINDS.find((k) => k.kind === kind)?.schema;
+  if (!schema) return undefined;
+  v = ajv().compile(schema);
+  compiled.set(kind, v);
+  return v;
+}
 
 export const KNOWN_KINDS = [...KINDS.map((k) => k.kind), 'OperatorConfig'] as const;
 
@@ -249,8 +240,7 @@ export function validateDocument(doc: unknown): ValidationIssue[] {
       },
     ];
   }
-  if (kind === 'OperatorConfig') return run(configValidator, doc);
-  const validator = typeof kind === 'string' ? kindValidators.get(kind) : undefined;
+  const validator = typeof kind === 'string' ? validatorOf(kind) : undefined;
   if (!validator) {
     const message = `unknown kind ${JSON.stringify(kind)}; expected one of ${KNOWN_KINDS.join(', ')}`;
     return [{ path: 'kind', message, segments: ['kind'] }];
@@ -259,7 +249,7 @@ export function validateDocument(doc: unknown): ValidationIssue[] {
 }
 
 export function validateOperatorConfig(doc: unknown): ValidationIssue[] {
-  return run(configValidator, doc);
+  return run(validatorOf('OperatorConfig')!, doc);
 }
 
 /** Throws a ValidationError naming every bad field, or returns the value typed. */

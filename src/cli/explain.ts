@@ -1,6 +1,7 @@
 // `berth explain rr/NAME -n NS`: why a request is where it is, for people, from its live status.
 import { parseArgs } from 'node:util';
-import { API_VERSION, type ResourceRequest } from '../api/index.js';
+import { RESOURCE_REQUESTS, profileOf, type ResourceRequest } from '../api/index.js';
+import { objectPath } from '../kube/paths.js';
 import { KubeRest, loadKubeConfig, isNotFound } from '../kube/rest.js';
 
 export const EXPLAIN_USAGE = `Usage: berth explain rr/NAME [-n NAMESPACE] [--kubeconfig PATH]
@@ -25,7 +26,7 @@ export function explainRequest(rr: ResourceRequest): string {
     `ResourceRequest ${key}: ${s?.phase ?? 'not yet reconciled'}${s?.ready ? ` (${s.ready} nodes running)` : ''}`,
   );
   out.push(
-    `  asks: ${spec.count} node(s)${min !== spec.count ? `, at least ${min}` : ''}, profile ${spec.profile ?? 'default'}` +
+    `  asks: ${spec.count} node(s)${min !== spec.count ? `, at least ${min}` : ''}, profile ${profileOf({ spec })}` +
       `${
         spec.resources
           ? `, each ${Object.entries(spec.resources)
@@ -97,13 +98,10 @@ export async function explainCommand(args: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const kc = loadKubeConfig(values.kubeconfig);
-  const namespace =
-    values.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  const namespace = values.namespace ?? kc.namespace ?? 'default';
   const rest = new KubeRest(kc, 'berth-cli');
   try {
-    const rr = await rest.get<ResourceRequest>(
-      `/apis/${API_VERSION}/namespaces/${namespace}/resourcerequests/${m[1]}`,
-    );
+    const rr = await rest.get<ResourceRequest>(objectPath(RESOURCE_REQUESTS, m[1]!, namespace));
     process.stdout.write(explainRequest(rr));
     return 0;
   } catch (err) {

@@ -38,3 +38,13 @@ export function parsePositiveInt(flag: string, value: string): number {
     throw new Error(`--${flag}: expected a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
+
+/** A rate in requests per second: a positive number, or -1 for no limit (kube-scheduler's). */
+export function parseQps(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || (n <= 0 && n !== -1))
+    throw new Error(
+      `--${flag}: expected a positive number, or -1 for no limit, got ${JSON.stringify(value)}`,
+    );
+  return n;
+}

@@ -5,10 +5,11 @@ import { parseArgs } from 'node:util';
 import { Manager } from '../controller/manager.js';
 import { defaultLeaderElection } from '../runtime/leaderelection.js';
 import { KubeRest, loadKubeConfig } from '../kube/rest.js';
+import { DEFAULT_API_BURST, DEFAULT_API_QPS } from '../kube/ratelimit.js';
 import { createLogger, type LogLevel } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { startProbeServer } from '../observability/health.js';
-import { parseAddress, parseBool, parseDuration, parsePositiveInt } from './flags.js';
+import { parseAddress, parseBool, parseDuration, parsePositiveInt, parseQps } from './flags.js';
 
 export const RUN_USAGE = `Usage: berth run --config PATH [flags]
 
@@ -21,6 +22,8 @@ export const RUN_USAGE = `Usage: berth run --config PATH [flags]
   --metrics-bind-address ADDR        default 127.0.0.1:8080 (":0" picks a free port)
   --health-probe-bind-address ADDR   default 127.0.0.1:8081
   --workers N                        concurrent ResourceRequest reconciles (default 4)
+  --kube-api-qps N                   API requests per second, -1 for no limit (default ${DEFAULT_API_QPS})
+  --kube-api-burst N                 requests allowed at once above the QPS (default ${DEFAULT_API_BURST})
   --log-level error|warn|info|debug  default info
   --identity ID                      leader-election identity (default: host_pid_random)`;
 
@@ -39,6 +42,8 @@ export async function runCommand(args: string[]): Promise<number> {
       'metrics-bind-address': { type: 'string' },
       'health-probe-bind-address': { type: 'string' },
       workers: { type: 'string' },
+      'kube-api-qps': { type: 'string' },
+      'kube-api-burst': { type: 'string' },
       'log-level': { type: 'string' },
       identity: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -70,7 +75,18 @@ export async function runCommand(args: string[]): Promise<number> {
     values['health-probe-bind-address'] ?? '127.0.0.1:8081',
   );
   const metrics = new Metrics();
-  const rest = new KubeRest(loadKubeConfig(values.kubeconfig));
+  const rest = new KubeRest(loadKubeConfig(values.kubeconfig), {
+    qps: parseQps('kube-api-qps', values['kube-api-qps'] ?? String(DEFAULT_API_QPS)),
+    burst: parsePositiveInt(
+      'kube-api-burst',
+      values['kube-api-burst'] ?? String(DEFAULT_API_BURST),
+    ),
+    // client-go says this at info when a request waited a second or more; so do we.
+    onThrottle: (waitedMs, method, path) => {
+      if (waitedMs >= 1000)
+        log.info('waited for client-side throttling', { waitedMs, request: `${method} ${path}` });
+    },
+  });
   const abort = new AbortController();
   let exitCode = 0;
   const manager = new Manager({
@@ -126,6 +142,7 @@ export async function runCommand(args: string[]): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'));
   await manager.run(abort.signal);
   await metricsServer.close();
+  await rest.close();
   log.info('berth operator stopped', { exitCode });
   return exitCode;
 }

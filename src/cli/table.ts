@@ -1,5 +1,5 @@
 // `-o table`: the simulator's result for people, one line per request and per pool.
-import type { ResourceRequest } from '../api/index.js';
+import { DEFAULT_PROFILE, profileOf, type ResourceRequest } from '../api/index.js';
 import type { SimulationOutput } from '../sim/simulate.js';
 
 function columns(rows: string[][]): string {
@@ -17,11 +17,8 @@ function columns(rows: string[][]): string {
 }
 
 export function renderTable(result: SimulationOutput, requests: ResourceRequest[]): string {
-  const profileOf = new Map(
-    requests.map((r) => [
-      `${r.metadata.namespace}/${r.metadata.name}`,
-      r.spec.profile ?? 'default',
-    ]),
+  const profiles = new Map(
+    requests.map((r) => [`${r.metadata.namespace}/${r.metadata.name}`, profileOf(r)]),
   );
   const rq = [['REQUEST', 'PROFILE', 'PHASE', 'READY', 'WHERE / WHY']];
   for (const r of result.requests) {
@@ -38,7 +35,7 @@ export function renderTable(result: SimulationOutput, requests: ResourceRequest[
       : (r.status.explanation?.summary ?? '');
     rq.push([
       key,
-      profileOf.get(key) ?? 'default',
+      profiles.get(key) ?? DEFAULT_PROFILE,
       r.status.phase ?? '',
       r.status.ready ?? '',
       where,

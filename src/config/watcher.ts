@@ -4,7 +4,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'winston';
-import { ConfigError, loadOperatorConfig, type LoadedConfig } from './load.js';
+import { ConfigFileError, loadOperatorConfig, type LoadedConfig } from './load.js';
 
 export interface ConfigStatus {
   current: LoadedConfig;
@@ -18,7 +18,7 @@ export class ConfigWatcher {
   private poll: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
 
-  /** Throws ConfigError when the file is invalid at start: an operator must not start on it. */
+  /** Throws ConfigFileError when the file is invalid at start: an operator must not start on it. */
   constructor(
     private readonly path: string,
     private readonly log: Logger,
@@ -65,7 +65,7 @@ export class ConfigWatcher {
     try {
       next = loadOperatorConfig(this.path);
     } catch (err) {
-      const message = err instanceof ConfigError ? err.message : String(err);
+      const message = err instanceof ConfigFileError ? err.message : String(err);
       if (message !== this.status.lastError) {
         this.log.error('OperatorConfig is invalid; keeping the last good configuration', {
           path: this.path,

@@ -4,29 +4,26 @@
 // every request's status before any allocation, so a change of leader never double-books.
 import type { Logger } from 'winston';
 import type { HostPool, ResourceRequest, StoragePool } from '../api/index.js';
-import { API_VERSION } from '../api/index.js';
+import { HOST_POOLS, RESOURCE_REQUESTS, STORAGE_POOLS } from '../api/index.js';
+import { parseQuantity } from '../allocation/index.js';
+import { HostsBackend } from '../allocation/service.js';
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigWatcher } from '../config/watcher.js';
-import { Informer, defaultInformerOptions } from '../kube/informer.js';
-import { keyOf, type ObjectList } from '../kube/objects.js';
 import type { KubeClient } from '../kube/client.js';
+import { Informer, defaultInformerOptions } from '../kube/informer.js';
+import type { ObjectList } from '../kube/objects.js';
+import { SECRETS, collectionPath, objectPath } from '../kube/paths.js';
 import { startProbeServer, type ProbeServer } from '../observability/health.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AssembledRuntime } from '../provisioning/assemble.js';
-import { parseQuantity } from '../allocation/index.js';
-import { HostsBackend } from '../provisioning/hosts.js';
-import { releaseRecords } from '../provisioning/ledger.js';
 import type { SecretReader } from '../provisioning/types.js';
-import { Controller } from '../runtime/controller.js';
 import { KubeEventRecorder } from '../runtime/events.js';
 import { LeaderElector, type LeaderElectionConfig } from '../runtime/leaderelection.js';
-import { PoolReconciler } from './pools.js';
-import { statusOnlyChange } from '../runtime/predicates.js';
-import {
-  ResourceRequestReconciler,
-  nodeStatusToRecord,
-  type ReconcileResult,
-} from './resourcerequest.js';
+import { StatusWriter } from '../runtime/status-writer.js';
+import { backoff, sleep } from '../support/time.js';
+import { InventoryWatch } from './inventory.js';
+import { PoolControllers } from './pools.js';
+import { RequestController } from './requests.js';
 
 export interface ManagerOptions {
   rest: KubeClient;
@@ -40,6 +37,8 @@ export interface ManagerOptions {
   namespace: string;
   probeAddress?: { host: string; port: number };
   pendingRecheckMs?: number;
+  /** Longest a pool usage change waits before its status is written (coalescing). */
+  poolStatusCoalesceMs?: number;
   informer?: Partial<typeof defaultInformerOptions>;
   /** Called when leadership is lost: the process must exit (it may hold stale decisions). */
   onLostLeadership?: () => void;
@@ -50,6 +49,10 @@ const CONTROLLER_NAME = 'berth.dev/operator';
 /** A quantity in base units (cores, bytes) as a float, for a gauge. */
 const baseUnits = (q: string | number) => Number(parseQuantity(q)) / 1e9;
 
+/**
+ * Lifecycle only: informers, configuration, probes, leader election, start and stop. Each
+ * controller declares its own watches (requests.ts, pools.ts, inventory.ts).
+ */
 export class Manager {
   readonly requests: Informer<ResourceRequest>;
   readonly hostPools: Informer<HostPool>;
@@ -57,38 +60,29 @@ export class Manager {
   readonly backend = new HostsBackend();
   private runtime: AssembledRuntime | undefined;
   private readonly config: ConfigWatcher;
-  private readonly requestController: Controller<ReconcileResult>;
-  private readonly poolController: Controller<Record<string, never>>;
-  private readonly reconciler: ResourceRequestReconciler;
+  private readonly inventory: InventoryWatch;
+  private readonly requestController: RequestController;
+  private readonly pools: PoolControllers;
   private leading = false;
   private runtimeError: string | undefined;
   private probes: ProbeServer | undefined;
   private pendingGauge: NodeJS.Timeout | undefined;
-  private inventoryDirty = false;
 
   constructor(private readonly o: ManagerOptions) {
     const { rest, log, metrics } = o;
-    const informerOpts = (path: string, name: string) => ({
-      ...defaultInformerOptions,
-      ...o.informer,
-      path,
-      name,
-      log,
-      onRestart: (reason: 'error' | 'gone' | 'idle') =>
-        metrics.watchRestarts.inc({ informer: name, reason }),
-    });
-    this.requests = new Informer(
-      rest,
-      informerOpts(`/apis/${API_VERSION}/resourcerequests`, 'resourcerequests'),
-    );
-    this.hostPools = new Informer(
-      rest,
-      informerOpts(`/apis/${API_VERSION}/hostpools`, 'hostpools'),
-    );
-    this.storagePools = new Informer(
-      rest,
-      informerOpts(`/apis/${API_VERSION}/storagepools`, 'storagepools'),
-    );
+    const informer = <T extends { metadata: { name: string } }>(path: string, name: string) =>
+      new Informer<T>(rest, {
+        ...defaultInformerOptions,
+        ...o.informer,
+        path,
+        name,
+        log,
+        onRestart: (reason: 'error' | 'gone' | 'idle') =>
+          metrics.watchRestarts.inc({ informer: name, reason }),
+      });
+    this.requests = informer(collectionPath(RESOURCE_REQUESTS), 'resourcerequests');
+    this.hostPools = informer(collectionPath(HOST_POOLS), 'hostpools');
+    this.storagePools = informer(collectionPath(STORAGE_POOLS), 'storagepools');
     this.config = new ConfigWatcher(
       o.configPath,
       log,
@@ -99,23 +93,22 @@ export class Manager {
       },
     );
     metrics.configValid.set(1);
-    const recorder = new KubeEventRecorder(rest, CONTROLLER_NAME, o.identity, log, o.namespace);
-    this.reconciler = new ResourceRequestReconciler({
+    const writer = new StatusWriter(rest);
+    const recorder = new KubeEventRecorder(
       rest,
-      get: (key) => this.requests.get(key),
-      runtime: () => this.requireRuntime(),
-      recorder,
-      metrics,
+      { controller: CONTROLLER_NAME, instance: o.identity, defaultNamespace: o.namespace },
       log,
-      now: () => new Date(),
-      pendingRecheckMs: o.pendingRecheckMs ?? 5 * 60_000,
-    });
-    const pools = new PoolReconciler({
-      rest,
-      getHostPool: (n) => this.hostPools.get(n),
-      getStoragePool: (n) => this.storagePools.get(n),
+    );
+    this.inventory = new InventoryWatch(this.backend, this.hostPools, this.storagePools, log);
+    this.pools = new PoolControllers({
+      writer,
+      hostPools: this.hostPools,
+      storagePools: this.storagePools,
       view: () => this.backend,
       now: () => new Date(),
+      metrics,
+      log,
+      coalesceMs: o.poolStatusCoalesceMs ?? 1000,
       observe: (kind, pool, capacity, allocated) => {
         // Every resource with a capacity, so a pool with nothing allocated still shows 0.
         for (const [resource, q] of Object.entries(capacity)) {
@@ -127,21 +120,18 @@ export class Manager {
         }
       },
     });
-    this.requestController = new Controller(
-      'resourcerequest',
-      (k, s) => this.reconciler.reconcile(k, s),
-      (_k, r) => this.afterRequest(r),
+    this.requestController = new RequestController(this.requests, this.inventory, {
+      client: rest,
+      writer,
+      runtime: () => this.requireRuntime(),
+      recorder,
       metrics,
       log,
-    );
-    this.poolController = new Controller(
-      'pool',
-      (k) => pools.reconcile(k),
-      () => {},
-      metrics,
-      log,
-    );
-    this.wireHandlers();
+      now: () => new Date(),
+      pools: (p) => this.pools.usageChanged(p),
+      forgetRequest: (namespace, name) => this.backend.releaseRequest(namespace, name),
+      pendingRecheckMs: o.pendingRecheckMs ?? 5 * 60_000,
+    });
   }
 
   private requireRuntime(): AssembledRuntime {
@@ -149,10 +139,11 @@ export class Manager {
     return this.runtime;
   }
 
+  /** Reads a Secret's key when a provisioner needs it (a webhook token): a live GET, not cached. */
   private secretReader(): SecretReader {
     return async (ref) => {
       const secret = await this.o.rest.get<{ data?: Record<string, string> }>(
-        `/api/v1/namespaces/${ref.namespace}/secrets/${ref.name}`,
+        objectPath(SECRETS, ref.name, ref.namespace),
       );
       const value = secret.data?.[ref.key];
       if (value === undefined)
@@ -188,103 +179,8 @@ export class Manager {
     if (old) void old.close();
     if (this.leading) {
       next.restore(this.requests.list());
-      for (const rr of this.requests.list()) this.requestController.queue.add(keyOf(rr));
+      this.requestController.enqueueAll(this.requests.list());
     }
-  }
-
-  private wireHandlers(): void {
-    const rrQueue = () => this.requestController.queue;
-    this.requests.addHandlers({
-      add: (rr) => rrQueue().add(keyOf(rr)),
-      update: (oldRR, rr) => {
-        if (!statusOnlyChange(oldRR, rr)) rrQueue().add(keyOf(rr));
-      },
-      delete: (rr) => this.requestGone(rr),
-      resync: (rr) => rrQueue().add(keyOf(rr)),
-    });
-    const poolChanged = (kind: 'HostPool' | 'StoragePool', name: string, specChanged: boolean) => {
-      this.poolController.queue.add(`${kind}/${name}`);
-      if (!specChanged) return;
-      this.markInventoryDirty();
-      // Capacity or state changed: pending requests may fit now, placed ones may be Degraded.
-      this.enqueuePending();
-      if (kind === 'HostPool') {
-        for (const rr of this.requests.list()) {
-          if ((rr.status?.nodes ?? []).some((n) => n.hostPool === name)) rrQueue().add(keyOf(rr));
-        }
-      }
-    };
-    this.hostPools.addHandlers({
-      add: (p) => poolChanged('HostPool', p.metadata.name, true),
-      update: (a, b) => poolChanged('HostPool', b.metadata.name, !statusOnlyChange(a, b)),
-      delete: (p) => poolChanged('HostPool', p.metadata.name, true),
-      resync: (p) => poolChanged('HostPool', p.metadata.name, false),
-    });
-    this.storagePools.addHandlers({
-      add: (p) => poolChanged('StoragePool', p.metadata.name, true),
-      update: (a, b) => poolChanged('StoragePool', b.metadata.name, !statusOnlyChange(a, b)),
-      delete: (p) => poolChanged('StoragePool', p.metadata.name, true),
-      resync: (p) => poolChanged('StoragePool', p.metadata.name, false),
-    });
-  }
-
-  /** Inventory rebuilds are batched: a burst of pool events costs one rebuild. */
-  private markInventoryDirty(): void {
-    if (this.inventoryDirty) return;
-    this.inventoryDirty = true;
-    queueMicrotask(() => this.refreshInventory());
-  }
-
-  private refreshInventory(): void {
-    this.inventoryDirty = false;
-    const problems = this.backend.setInventory(this.hostPools.list(), this.storagePools.list());
-    for (const p of problems)
-      this.o.log.warn('inventory problem', { kind: p.kind, name: p.name, problem: p.message });
-  }
-
-  /** A request object disappeared. Released by our finalizer, or removed around it? */
-  private requestGone(rr: ResourceRequest): void {
-    const uid = rr.metadata.uid ?? keyOf(rr);
-    if (this.reconciler.forget(uid) || !this.leading) return;
-    const live = (rr.status?.nodes ?? []).filter((n) => n.state !== 'Released');
-    if (live.length === 0) return;
-    this.o.log.warn('request deleted without its finalizer; releasing its nodes', {
-      object: keyOf(rr),
-      nodes: live.length,
-    });
-    const records = live.map(nodeStatusToRecord);
-    void releaseRecords(
-      records,
-      { namespace: rr.metadata.namespace ?? '', name: rr.metadata.name, uid: rr.metadata.uid },
-      this.runtime?.releasers(rr.spec.profile ?? 'default', records) ?? [],
-    ).then(({ failures }) => {
-      for (const f of failures)
-        this.o.log.error('release failed', { object: keyOf(rr), node: f.name, error: f.error });
-      this.backend.releaseRequest(rr.metadata.namespace ?? '', rr.metadata.name);
-      this.enqueuePending();
-    });
-  }
-
-  private afterRequest(result: ReconcileResult): void {
-    for (const pool of result.poolsTouched ?? []) this.poolController.queue.add(pool);
-    if (result.capacityFreed) this.enqueuePending();
-  }
-
-  /** Requests waiting for capacity, oldest first. */
-  enqueuePending(): void {
-    const pending = this.requests
-      .list()
-      .filter(
-        (rr) =>
-          !rr.metadata.deletionTimestamp &&
-          !(rr.status?.nodes ?? []).some((n) => n.state !== 'Released'),
-      )
-      .sort(
-        (a, b) =>
-          (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
-          keyOf(a).localeCompare(keyOf(b)),
-      );
-    for (const rr of pending) this.requestController.queue.add(keyOf(rr));
   }
 
   ready(): string | undefined {
@@ -330,7 +226,7 @@ export class Manager {
       ]),
       abortPromise(signal),
     ]);
-    this.refreshInventory();
+    this.inventory.refresh();
     this.pendingGauge = setInterval(
       () =>
         metrics.pendingRequests.set(
@@ -371,44 +267,41 @@ export class Manager {
         await this.lead(signal);
         return;
       } catch (err) {
-        const wait = Math.min(30_000, 500 * 2 ** attempt);
+        const wait = backoff(500, attempt, 30_000);
         this.o.log.error('could not start leading; retrying', {
           error: String(err),
           retryInMs: wait,
         });
-        await new Promise((r) => setTimeout(r, wait));
+        await sleep(wait, signal);
       }
     }
   }
 
   private async lead(signal: AbortSignal): Promise<void> {
-    // The caches may lag the last leader's writes; the ledger is rebuilt from a fresh list.
-    const fresh = await this.listAll<ResourceRequest>(`/apis/${API_VERSION}/resourcerequests`);
-    this.refreshInventory();
+    // The caches may lag the last leader's writes; the ledger is rebuilt from a fresh list. A
+    // request deleted while no operator ran is not in it: its capacity was never taken back.
+    // Before the list: a delete seen from here on is buried against the ledger restored from it.
+    this.requestController.reconciler.reset();
+    const fresh = await this.listAll<ResourceRequest>(collectionPath(RESOURCE_REQUESTS));
+    this.inventory.refresh();
     const problems = this.requireRuntime().restore(fresh);
     for (const p of problems) this.o.log.warn('could not restore a node record', p);
     this.leading = true;
-    this.requestController.start(this.o.workers, signal);
-    this.poolController.start(1, signal);
-    const byAge = [...fresh].sort((a, b) =>
-      (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''),
-    );
-    for (const rr of byAge) this.requestController.queue.add(keyOf(rr));
-    for (const p of this.hostPools.list())
-      this.poolController.queue.add(`HostPool/${p.metadata.name}`);
-    for (const p of this.storagePools.list())
-      this.poolController.queue.add(`StoragePool/${p.metadata.name}`);
+    this.requestController.controller.start(this.o.workers, signal);
+    this.pools.start(signal);
+    this.requestController.enqueueAll(fresh);
+    this.pools.enqueueAll();
   }
 
   private async stopControllers(): Promise<void> {
-    await Promise.all([this.requestController.stop(), this.poolController.stop()]);
+    await Promise.all([this.requestController.controller.stop(), this.pools.stop()]);
   }
 
   private async listAll<T>(path: string): Promise<T[]> {
     const items: T[] = [];
     let cont: string | undefined;
     do {
-      const page = await this.o.rest.get<ObjectList<T>>(path, { limit: 500, continue: cont });
+      const page: ObjectList<T> = await this.o.rest.list<T>(path, { limit: 500, continue: cont });
       items.push(...page.items);
       cont = page.metadata.continue || undefined;
     } while (cont);

@@ -1,27 +1,28 @@
-// HostPool and StoragePool reconcilers: their status is derived, never decided — usage
-// aggregates read from the ledger and a Ready condition. Written only when it changed.
-// The status builders are pure so `berth simulate` prints exactly what would be written.
-import type { HostPool, HostPoolStatus, StoragePool, StoragePoolStatus } from '../api/index.js';
-import { API_VERSION } from '../api/index.js';
-import type { HostPoolUsageStatus, StoragePoolUsageStatus } from '../allocation/index.js';
-import type { KubeClient } from '../kube/client.js';
-import { setConditions, type Condition, type ConditionUpdate } from '../runtime/conditions.js';
-import { timestamp } from './requeststatus.js';
-import { sameStatus, writeStatus } from '../runtime/status-writer.js';
+// HostPool and StoragePool status: derived, never decided (src/serving/pool-status.ts builds
+// it from the ledger). One controller per kind, keyed by the pool's name. Usage changes are
+// heard from the request reconciler (CapacityListener) and coalesced: under a burst of bindings
+// a pool's status is written at most once per `coalesceMs`, not once per binding.
+import type { HostPool, StoragePool } from '../api/index.js';
+import { HOST_POOLS, STORAGE_POOLS } from '../api/index.js';
+import type { Informer } from '../kube/informer.js';
+import { pathOf } from '../kube/paths.js';
+import type { Metrics } from '../observability/metrics.js';
+import { Controller } from '../runtime/controller.js';
+import { anyVersion, type StatusWriter } from '../runtime/status-writer.js';
+import { hostPoolStatus, storagePoolStatus, type PoolView } from '../serving/pool-status.js';
+import type { Clock } from '../support/time.js';
+import type { Logger } from 'winston';
 
-export interface PoolView {
-  hostPoolUsage(name: string): HostPoolUsageStatus | undefined;
-  storagePoolUsage(name: string): StoragePoolUsageStatus | undefined;
-  /** Why the engine could not use the pool (a bad quantity, a dangling reference), if it could not. */
-  problem(kind: 'HostPool' | 'StoragePool', name: string): string | undefined;
-}
-
-export interface PoolReconcilerDeps {
-  rest: KubeClient;
-  getHostPool(name: string): HostPool | undefined;
-  getStoragePool(name: string): StoragePool | undefined;
+export interface PoolControllersDeps {
+  writer: StatusWriter;
+  hostPools: Informer<HostPool>;
+  storagePools: Informer<StoragePool>;
   view(): PoolView;
   now(): Date;
+  metrics: Metrics;
+  log: Logger;
+  /** Longest a usage change waits before the pool's status is written. */
+  coalesceMs: number;
   /** Sees every pool's usage (metrics): amounts as Kubernetes quantities, per resource. */
   observe?(
     kind: 'HostPool' | 'StoragePool',
@@ -29,114 +30,89 @@ export interface PoolReconcilerDeps {
     capacity: Record<string, string | number>,
     allocated: Record<string, string | number>,
   ): void;
+  /** The controllers' clock (coalescing, backoff); the real one when omitted. */
+  clock?: Clock;
 }
 
-const display = (allocated: string | undefined, capacity: string | undefined) =>
-  `${allocated ?? '0'}/${capacity ?? '0'}`;
+export class PoolControllers {
+  readonly hostPool: Controller;
+  readonly storagePool: Controller;
 
-function readyCondition(
-  enabled: boolean,
-  problem: string | undefined,
-  what: string,
-): ConditionUpdate {
-  if (problem) return { type: 'Ready', status: 'False', reason: 'Invalid', message: problem };
-  if (!enabled)
-    return {
-      type: 'Ready',
-      status: 'False',
-      reason: 'Disabled',
-      message: `${what} is Disabled: it takes no new nodes`,
-    };
-  return { type: 'Ready', status: 'True', reason: 'Available', message: `${what} takes new nodes` };
-}
-
-function conditionsFor(
-  obj: { metadata: { generation?: number }; status?: { conditions?: unknown[] } },
-  ready: ConditionUpdate,
-  now: Date,
-): Condition[] {
-  const generation = obj.metadata.generation;
-  return setConditions(
-    (obj.status?.conditions ?? []) as Condition[],
-    [generation === undefined ? ready : { ...ready, observedGeneration: generation }],
-    timestamp(now),
-  );
-}
-
-export function hostPoolStatus(hp: HostPool, view: PoolView, now: Date): HostPoolStatus {
-  const name = hp.metadata.name;
-  const usage = view.hostPoolUsage(name);
-  const ready = readyCondition(
-    hp.spec.state !== 'Disabled',
-    view.problem('HostPool', name),
-    'the pool',
-  );
-  const status: HostPoolStatus = {
-    conditions: conditionsFor(hp, ready, now),
-    hostCount: hp.spec.hosts.length,
-  };
-  if (hp.metadata.generation !== undefined) status.observedGeneration = hp.metadata.generation;
-  if (usage) {
-    status.nodes = usage.nodes;
-    status.capacity = usage.capacity;
-    status.allocated = usage.allocated;
-    status.cpu = display(usage.allocated.cpu, usage.capacity.cpu);
-    status.memory = display(usage.allocated.memory, usage.capacity.memory);
-    status.hosts = usage.hosts.map((h) => ({
-      name: h.name,
-      state: h.state as 'Enabled' | 'Disabled' | 'Maintenance',
-      allocatable: h.allocatable,
-      allocated: h.allocated,
-      nodes: h.nodes,
-    }));
+  constructor(private readonly d: PoolControllersDeps) {
+    this.hostPool = new Controller(
+      'hostpool',
+      (name) => this.reconcileHostPool(name),
+      d.metrics,
+      d.log,
+      d.clock,
+    );
+    this.storagePool = new Controller(
+      'storagepool',
+      (name) => this.reconcileStoragePool(name),
+      d.metrics,
+      d.log,
+      d.clock,
+    );
+    // Its own watches: any change of a pool (ours included: a status another writer changed
+    // is put right) is a reason to look at its status again.
+    d.hostPools.addHandlers(enqueueAll((name) => this.hostPool.queue.add(name)));
+    d.storagePools.addHandlers(enqueueAll((name) => this.storagePool.queue.add(name)));
   }
-  return status;
-}
 
-export function storagePoolStatus(sp: StoragePool, view: PoolView, now: Date): StoragePoolStatus {
-  const name = sp.metadata.name;
-  const usage = view.storagePoolUsage(name);
-  const ready = readyCondition(
-    sp.spec.state !== 'Disabled',
-    view.problem('StoragePool', name),
-    'the storage pool',
-  );
-  const status: StoragePoolStatus = { conditions: conditionsFor(sp, ready, now) };
-  if (sp.metadata.generation !== undefined) status.observedGeneration = sp.metadata.generation;
-  if (usage) {
-    status.capacity = usage.allocatable;
-    status.allocated = usage.allocated;
-    status.volumes = usage.volumes;
+  /** The usage of these pools changed (CapacityListener.poolsChanged). */
+  usageChanged(pools: { hostPools: readonly string[]; storagePools: readonly string[] }): void {
+    for (const name of pools.hostPools) this.hostPool.queue.addAfter(name, this.d.coalesceMs);
+    for (const name of pools.storagePools) this.storagePool.queue.addAfter(name, this.d.coalesceMs);
   }
-  return status;
-}
 
-export class PoolReconciler {
-  constructor(private readonly d: PoolReconcilerDeps) {}
+  /** Every pool, once (a new leader). */
+  enqueueAll(): void {
+    for (const p of this.d.hostPools.list()) this.hostPool.queue.add(p.metadata.name);
+    for (const p of this.d.storagePools.list()) this.storagePool.queue.add(p.metadata.name);
+  }
 
-  /** Keys are `HostPool/<name>` or `StoragePool/<name>`. */
-  async reconcile(key: string): Promise<Record<string, never>> {
-    const [kind, name] = key.split('/') as ['HostPool' | 'StoragePool', string];
-    if (kind === 'HostPool') {
-      const hp = this.d.getHostPool(name);
-      if (!hp) return {};
-      const status = hostPoolStatus(hp, this.d.view(), this.d.now());
-      this.d.observe?.('HostPool', name, status.capacity ?? {}, status.allocated ?? {});
-      if (!sameStatus(status, hp.status))
-        await writeStatus(this.d.rest, `/apis/${API_VERSION}/hostpools/${name}`, hp, status);
-    } else {
-      const sp = this.d.getStoragePool(name);
-      if (!sp) return {};
-      const status = storagePoolStatus(sp, this.d.view(), this.d.now());
-      this.d.observe?.(
-        'StoragePool',
-        name,
-        { storage: String(status.capacity ?? '0') },
-        { storage: String(status.allocated ?? '0') },
-      );
-      if (!sameStatus(status, sp.status))
-        await writeStatus(this.d.rest, `/apis/${API_VERSION}/storagepools/${name}`, sp, status);
-    }
+  start(signal: AbortSignal): void {
+    this.hostPool.start(1, signal);
+    this.storagePool.start(1, signal);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.hostPool.stop(), this.storagePool.stop()]);
+  }
+
+  async reconcileHostPool(name: string): Promise<object> {
+    const hp = this.d.hostPools.get(name);
+    if (!hp) return {};
+    const status = hostPoolStatus(hp, this.d.view(), this.d.now());
+    this.d.observe?.('HostPool', name, status.capacity ?? {}, status.allocated ?? {});
+    const r = await this.d.writer.write(pathOf(HOST_POOLS, hp), hp, status, anyVersion);
+    if ('refused' in r) this.refused('HostPool', name, r.refused);
     return {};
   }
+
+  async reconcileStoragePool(name: string): Promise<object> {
+    const sp = this.d.storagePools.get(name);
+    if (!sp) return {};
+    const status = storagePoolStatus(sp, this.d.view(), this.d.now());
+    this.d.observe?.(
+      'StoragePool',
+      name,
+      { storage: String(status.capacity ?? '0') },
+      { storage: String(status.allocated ?? '0') },
+    );
+    const r = await this.d.writer.write(pathOf(STORAGE_POOLS, sp), sp, status, anyVersion);
+    if ('refused' in r) this.refused('StoragePool', name, r.refused);
+    return {};
+  }
+
+  private refused(kind: 'HostPool' | 'StoragePool', name: string, err: Error): void {
+    this.d.metrics.statusWriteRefused.inc({ kind });
+    this.d.log.error('status write refused', { kind, name, error: err.message });
+  }
 }
+
+const enqueueAll = (add: (name: string) => void) => ({
+  add: (p: { metadata: { name: string } }) => add(p.metadata.name),
+  update: (_: unknown, p: { metadata: { name: string } }) => add(p.metadata.name),
+  resync: (p: { metadata: { name: string } }) => add(p.metadata.name),
+});

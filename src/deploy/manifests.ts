@@ -1,5 +1,8 @@
 // The kustomize base in manifests/ (the GitOps way to install), rendered from the same sources
 // as the chart: the CRDs from src/api, the RBAC rules from rbac.ts, the default configuration.
+import { parse } from 'yaml';
+import { remoteProfiles, type OperatorConfig } from '../api/index.js';
+import { REMOTE_PROFILES_KEY, releaseFinalizerPolicy } from './admission.js';
 import {
   OPERATOR_CLUSTER_RULES,
   OPERATOR_NAMESPACE_RULES,
@@ -101,9 +104,13 @@ export function manifestObjects(): Record<string, unknown[]> {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: { name: `${NAME}-config`, namespace: ns, labels },
-        data: { 'config.yaml': DEFAULT_CONFIG },
+        data: {
+          'config.yaml': DEFAULT_CONFIG,
+          [REMOTE_PROFILES_KEY]: remoteProfiles(parse(DEFAULT_CONFIG) as OperatorConfig).join(','),
+        },
       },
     ],
+    'admission.yaml': releaseFinalizerPolicy({ name: `${NAME}-config`, namespace: ns }, labels),
     'deployment.yaml': [
       {
         apiVersion: 'apps/v1',

@@ -65,6 +65,15 @@ export const ChartValues = closed(
       },
       'CRD handling.',
     ),
+    admissionPolicy: closed(
+      {
+        enabled: Type.Boolean({
+          description:
+            'Install the MutatingAdmissionPolicy that adds berth.dev/release at create time to requests of profiles with webhook or module provisioners (saves the operator a finalizer patch per request).',
+        }),
+      },
+      'Admission policy.',
+    ),
     rbac: closed(
       {
         userRoles: Type.Boolean({

@@ -9,6 +9,7 @@
 import type { Logger } from 'winston';
 import { isGone, KubeError, WatchIdleError, type KubeClient, type WatchEvent } from './client.js';
 import { keyOf, type KubeObject } from './objects.js';
+import { stripManagedFields } from './transform.js';
 import { backoff, sleep } from '../support/time.js';
 
 export interface InformerHandlers<T> {
@@ -33,6 +34,11 @@ export interface InformerOptions {
   pageSize: number;
   log: Logger;
   onRestart?(reason: 'error' | 'gone' | 'idle'): void;
+  /**
+   * Applied to every object before it is stored or handed to the handlers (controller-runtime's
+   * cache TransformFunc): keep only what the controller reads. It may change the object in place.
+   */
+  transform?(obj: KubeObject): KubeObject;
 }
 
 export const defaultInformerOptions = {
@@ -42,6 +48,7 @@ export const defaultInformerOptions = {
   backoffBaseMs: 200,
   backoffMaxMs: 30_000,
   pageSize: 500,
+  transform: stripManagedFields,
 };
 
 export class Informer<T extends KubeObject> {
@@ -141,7 +148,8 @@ export class Informer<T extends KubeObject> {
         { limit: this.opts.pageSize, continue: cont },
         signal,
       );
-      items.push(...page.items);
+      // Transformed page by page, so a relist never holds every object whole at once.
+      for (const item of page.items) items.push(this.transformed(item));
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion ?? rv;
     } while (cont);
@@ -163,6 +171,10 @@ export class Informer<T extends KubeObject> {
       this.synced = true;
       for (const w of this.syncWaiters.splice(0)) w();
     }
+  }
+
+  private transformed(obj: T): T {
+    return this.opts.transform ? (this.opts.transform(obj) as T) : obj;
   }
 
   private upsert(key: string, obj: T): void {
@@ -203,11 +215,11 @@ export class Informer<T extends KubeObject> {
         if (e.type === 'BOOKMARK') return;
         const key = keyOf(e.object);
         if (e.type === 'DELETED') {
-          const old = this.store.get(key) ?? e.object;
+          const old = this.store.get(key) ?? this.transformed(e.object);
           this.store.delete(key);
           for (const h of this.handlers) h.delete?.(old);
         } else {
-          this.upsert(key, e.object);
+          this.upsert(key, this.transformed(e.object));
         }
       };
       const onDone = (err: unknown) => {

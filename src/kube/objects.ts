@@ -26,8 +26,3 @@ export interface ObjectList<T> {
 /** `namespace/name`, or `name` for cluster-scoped objects — the work-queue key. */
 export const keyOf = (o: { metadata: { name: string; namespace?: string } }): string =>
   o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
-
-export const splitKey = (key: string): { namespace?: string; name: string } => {
-  const i = key.indexOf('/');
-  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
-};

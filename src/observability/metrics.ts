@@ -36,6 +36,7 @@ export class Metrics {
   readonly configReloads: Counter<'result'>;
   readonly configValid: Gauge;
   readonly watchRestarts: Counter<'informer' | 'reason'>;
+  readonly statusWriteRefused: Counter<'kind'>;
 
   constructor(defaults = true) {
     const r = this.registry;
@@ -137,6 +138,11 @@ export class Metrics {
       'berth_watch_restarts_total',
       'Watches restarted, by informer and reason',
       ['informer', 'reason'],
+    );
+    this.statusWriteRefused = counter(
+      'berth_status_write_refused_total',
+      'Status writes the API server refused for good (not a conflict), by kind',
+      ['kind'],
     );
   }
 

@@ -1,18 +1,21 @@
 // Assembles an OperatorConfig into running profiles: every provisioner stack built, the `hosts`
 // provisioners sharing one HostsBackend (hosts are physical: all profiles see the same ledger).
 // The operator and `berth simulate` both start here, so they serve requests the same way.
-import type { OperatorConfig, ResourceRequest } from '../api/index.js';
-import { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES } from '../allocation/index.js';
+import {
+  LOCAL_PROVISIONER_TYPES,
+  profileOf,
+  type OperatorConfig,
+  type ResourceRequest,
+} from '../api/index.js';
+import { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES } from '../api/operatorconfig.js';
 import type { HostAvailability, ProfileRuntime, Runtime } from './runtime.js';
 import { createDefaultRegistry } from './builtins.js';
-import { HostsBackend, HostsProvisioner } from './hosts.js';
+import { HostsProvisioner, hostsFactory, type HostsBackend } from './hosts/index.js';
 import { compileTemplate } from './template.js';
-import { restoreRecords } from './ledger.js';
+import { restoreRecords } from './records.js';
 import { buildProfile, type BuiltProfile } from './profile.js';
 import type { ProvisionerDeps } from './registry.js';
-import type { NodeRecord, Provisioner } from './types.js';
-
-const LOCAL_TYPES = new Set(['hosts', 'multilocal']);
+import { identityOf, type NodeRecord, type Provisioner } from './types.js';
 
 export class AssembledRuntime implements Runtime {
   private constructor(
@@ -26,7 +29,7 @@ export class AssembledRuntime implements Runtime {
     backend: HostsBackend,
     deps: ProvisionerDeps = {},
   ): AssembledRuntime {
-    const registry = createDefaultRegistry().register('hosts', backend.factory());
+    const registry = createDefaultRegistry().register('hosts', hostsFactory(backend));
     const profiles = new Map<string, BuiltProfile>();
     try {
       config.profiles.forEach((p, i) => {
@@ -53,7 +56,7 @@ export class AssembledRuntime implements Runtime {
     return {
       name,
       provisioners: built.provisioners,
-      remote: built.provisioners.some((p) => !LOCAL_TYPES.has(p.type)),
+      remote: built.provisioners.some((p) => !LOCAL_PROVISIONER_TYPES.has(p.type)),
     };
   }
 
@@ -96,12 +99,8 @@ export class AssembledRuntime implements Runtime {
       const nodes = rr.status?.nodes ?? [];
       if (nodes.length === 0) continue;
       this.backend.loadRequest(rr);
-      const profile = this.profiles.get(rr.spec.profile ?? 'default');
-      const identity = {
-        namespace: rr.metadata.namespace ?? '',
-        name: rr.metadata.name,
-        uid: rr.metadata.uid,
-      };
+      const profile = this.profiles.get(profileOf(rr));
+      const identity = identityOf(rr);
       const records = nodes.filter((n) => !(n.hostPool && n.host)) as NodeRecord[];
       if (records.length === 0) continue;
       const { failures } = restoreRecords(records, identity, profile?.provisioners ?? []);

@@ -1,5 +1,5 @@
-// The registry with every built-in type this layer owns. `hosts` is added by src/provisioning/hosts.ts
-// (it needs the allocation engine): `registry.register('hosts', hostsFactory(...))`.
+// The registry with every built-in type this layer owns. `hosts` (src/provisioning/hosts/, which
+// needs the allocation engine) is added by assemble.ts: `.register('hosts', hostsFactory(backend))`.
 import { moduleFactory } from './module.js';
 import { multilocalFactory } from './multilocal.js';
 import { ProvisionerRegistry } from './registry.js';

@@ -1,13 +1,10 @@
 // Errors with enough context to land in `status.explanation` or a validation report verbatim.
+import { formatIssue } from '../api/issues.js';
 
 /** One problem in the operator configuration, located by its path (`profiles[0].provisioners[2].type`). */
 export interface ConfigIssue {
   path: string;
   message: string;
-}
-
-export function formatIssue(issue: ConfigIssue): string {
-  return `${issue.path}: ${issue.message}`;
 }
 
 /** A configuration entry that cannot be turned into a provisioner or allocator. */

@@ -3,7 +3,7 @@
 
 import type { AllocatorReport } from './types.js';
 
-/** The reason code of a provisioner that is cooling down or failing (DESIGN.md, reason codes). */
+/** Reason code of a provisioner that is cooling down or failing (docs/design.md#reason-codes). */
 export const PROVISIONER_UNAVAILABLE = 'ProvisionerUnavailable';
 
 /** Lines in status are bounded (LIMITS.message in src/api). */

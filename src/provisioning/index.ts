@@ -1,12 +1,11 @@
 // Public surface of the provisioning layer.
 export * from './types.js';
-export * from './config.js';
 export * from './errors.js';
 export * from './explain.js';
 export * from './template.js';
 export { createNode, type NodeFields, type NodeHooks } from './node.js';
 export * from './stack.js';
-export * from './ledger.js';
+export * from './records.js';
 export * from './registry.js';
 export { FieldReader, type Entry } from './fields.js';
 export { createDefaultRegistry } from './builtins.js';
@@ -29,5 +28,5 @@ export {
 export { WebhookError, postJson } from './webhook/transport.js';
 export { FailureBreaker } from './webhook/breaker.js';
 export * from './webhook/contract.js';
-export * from './allocators.js';
+export * from './hosts/extenders.js';
 export { buildProfile, type BuildProfileOptions, type BuiltProfile } from './profile.js';

@@ -1,7 +1,7 @@
 // `multilocal` (VURM's multilocal): every node on one address, told apart by port, counted from
-// `basePort`. Reservations live in this instance; the ledger's records bring them back after a
-// restart through `restore`. Spawning has nothing to start: the workload manager runs its daemon
-// from the config entry, so a node is Running once handed over.
+// `basePort`. Reservations live in this instance; the node records (status.nodes) bring them back
+// after a restart through `restore`. Spawning has nothing to start: the workload manager runs its
+// daemon from the config entry, so a node is Running once handed over.
 import { ConfigError } from './errors.js';
 import { FieldReader } from './fields.js';
 import { createNode } from './node.js';

@@ -1,16 +1,16 @@
 // One profile of the operator configuration, built: its provisioner stack and its allocator chains
 // with the external (`module`/`webhook`) allocators ready to be asked. Every problem of the profile
 // is reported at once, each under its path.
-import { AllocatorChainExtensions } from './allocators.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import type { Entry } from './fields.js';
+import { AllocatorChainExtensions } from './hosts/extenders.js';
 import type { ProfileContext, ProvisionerDeps, ProvisionerRegistry } from './registry.js';
 import type { Provisioner } from './types.js';
 
 export interface BuildProfileOptions {
   registry: ProvisionerRegistry;
   deps?: ProvisionerDeps;
-  /** The engine's built-in allocator types (src/allocation HOST_/STORAGE_ALLOCATOR_TYPES). */
+  /** The built-in allocator types (src/api HOST_/STORAGE_ALLOCATOR_TYPES). */
   hostAllocatorTypes: readonly string[];
   storageAllocatorTypes: readonly string[];
 }

@@ -1,22 +1,15 @@
-// Config entry → provisioner instance. Types are pluggable: the built-ins register here and
-// src/provisioning/hosts.ts registers `hosts` (it needs the allocation engine, which this module
-// must not import so that the webhook/module/multilocal code stays usable without it).
-import type { AllocatorChainExtensions } from './allocators.js';
+// Config entry → provisioner instance. Types are pluggable: the built-ins register here
+// (builtins.ts) and assemble.ts registers `hosts` (src/provisioning/hosts/, the only provisioning
+// code that imports the allocation engine; this module must not, so that the webhook, module and
+// multilocal code stays usable without it).
 import { ConfigError, type ConfigIssue } from './errors.js';
 import type { Entry } from './fields.js';
+import type { AllocatorChainExtensions } from './hosts/extenders.js';
 import { compileTemplate, type ConfigTemplate } from './template.js';
-import type { Clock, Logger, Provisioner, SecretReader } from './types.js';
+import type { Provisioner, ServiceDeps } from './types.js';
 
-/** What the operator hands every provisioner it builds. All optional: tests pass what they need. */
-export interface ProvisionerDeps {
-  clock?: Clock;
-  logger?: Logger;
-  /** Reads `tokenSecretRef`; the controller passes one backed by its informer cache. */
-  secretReader?: SecretReader;
-  /** Namespace of a `tokenSecretRef` that names none: the operator's own. */
-  operatorNamespace?: string;
-  /** Relative `path`, `caFile`, `tokenFile` are resolved against it (the config file's folder). */
-  baseDir?: string;
+/** What the operator hands every provisioner it builds: the services, and the profile. */
+export interface ProvisionerDeps extends ServiceDeps {
   /** The profile being built; set by buildProfile. The `hosts` provisioner reads its chains here. */
   profile?: ProfileContext;
 }
@@ -27,7 +20,7 @@ export interface ProfileContext {
   path: string;
   /** The raw profile entry (its `hostAllocators`/`storageAllocators` as configured). */
   entry: Entry;
-  /** The allocator chains with their `module`/`webhook` entries built (see allocators.ts). */
+  /** The allocator chains with their `module`/`webhook` entries built (see hosts/extenders.ts). */
   hostAllocators: AllocatorChainExtensions;
   storageAllocators: AllocatorChainExtensions;
 }
@@ -102,7 +95,7 @@ export class ProvisionerRegistry {
 
   /**
    * Builds a profile's stack. Every entry is checked, so one run reports every problem; names must
-   * be unique because ledger records point at provisioners by name.
+   * be unique because node records point at provisioners by name.
    */
   createAll(entries: readonly unknown[], path: string, deps: ProvisionerDeps = {}): Provisioner[] {
     const issues: ConfigIssue[] = [];

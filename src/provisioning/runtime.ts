@@ -1,7 +1,10 @@
 // What the reconcilers need from the configured operator: the provisioner stack of each profile
-// and what the inventory says about a host. Built from the OperatorConfig and the informers'
-// caches (runtime-builder.ts); an interface so reconcilers stay small.
+// and what the inventory says about a host. Implemented by AssembledRuntime (assemble.ts), built
+// from the OperatorConfig and the shared HostsBackend; an interface so reconcilers stay small.
+import type { HostAvailability } from './hosts/index.js';
 import type { Provisioner } from './types.js';
+
+export type { HostAvailability };
 
 export interface ProfileRuntime {
   name: string;
@@ -9,9 +12,6 @@ export interface ProfileRuntime {
   /** True when a provisioner talks to something outside (webhook, module): may be slow. */
   remote: boolean;
 }
-
-export type HostAvailability =
-  'Available' | 'Disabled' | 'Maintenance' | 'Missing' | 'PoolDisabled';
 
 export interface Runtime {
   profile(name: string): ProfileRuntime | undefined;

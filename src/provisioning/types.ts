@@ -1,4 +1,4 @@
-// The provisioner contract (DESIGN.md, "Provisioner" and "Stack"). Every provisioner, built-in or
+// The provisioner contract (docs/design.md#provisioners). Every provisioner, built-in or
 // external, is seen by the stack through these types only, so the stack, the controller and the
 // simulator never care where a node comes from.
 
@@ -22,7 +22,7 @@ export interface VolumeRecord {
 }
 
 /**
- * One entry of a ResourceRequest's `status.nodes`: the ledger of an allocation. Everything a
+ * One entry of a ResourceRequest's `status.nodes`: the record of an allocation. Everything a
  * provisioner needs to release a node after an operator restart must be derivable from this record
  * plus the request's identity.
  */
@@ -63,6 +63,15 @@ export interface RequestIdentity {
   name: string;
   uid?: string;
 }
+
+/** A request's identity as provisioners see it (one place: the reconciler, restore, release). */
+export const identityOf = (o: {
+  metadata: { namespace?: string; name: string; uid?: string };
+}): RequestIdentity => ({
+  namespace: o.metadata.namespace ?? '',
+  name: o.metadata.name,
+  uid: o.metadata.uid,
+});
 
 export interface RequestRef {
   metadata: RequestIdentity;
@@ -139,7 +148,7 @@ export interface Provisioner {
    */
   getNodes(count: number, ctx: ProvisionContext): Promise<ProvisionedNode[]>;
   /**
-   * Rebuilds a node from its ledger record (after an operator restart or a config reload) so it can
+   * Rebuilds a node from its record (after an operator restart or a config reload) so it can
    * be released, and marks its capacity as taken again in this instance.
    */
   restore(record: NodeRecord, request: RequestIdentity): ProvisionedNode;
@@ -149,6 +158,7 @@ export interface Provisioner {
   close?(): Promise<void>;
 }
 
+import type { Clock } from '../support/time.js';
 export { realClock as systemClock, type Clock } from '../support/time.js';
 
 /** The subset of a winston logger the provisioning layer uses. */
@@ -168,3 +178,19 @@ export interface SecretKeyRef {
 
 /** Reads one key of a Secret (decoded). Injected so this layer never imports the kube client. */
 export type SecretReader = (ref: SecretKeyRef) => Promise<string>;
+
+/**
+ * The services the operator hands whatever it builds from the configuration: provisioners, webhook
+ * clients, extender adapters. All optional: tests pass what they need. ProvisionerDeps (registry.ts)
+ * adds the profile being built, which only provisioners read.
+ */
+export interface ServiceDeps {
+  clock?: Clock;
+  logger?: Logger;
+  /** Reads `tokenSecretRef`; the operator passes one that reads Secrets through the API server. */
+  secretReader?: SecretReader;
+  /** Namespace of a `tokenSecretRef` that names none: the operator's own. */
+  operatorNamespace?: string;
+  /** Relative `path`, `caFile`, `tokenFile` are resolved against it (the config file's folder). */
+  baseDir?: string;
+}

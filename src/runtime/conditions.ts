@@ -35,7 +35,3 @@ export function setConditions(
 
 export const findCondition = (conditions: readonly Condition[] | undefined, type: string) =>
   conditions?.find((c) => c.type === type);
-
-/** True when the message has to be cut to fit a Condition (32768 bytes). */
-export const truncate = (s: string, max = 32768) =>
-  s.length <= max ? s : `${s.slice(0, max - 3)}...`;

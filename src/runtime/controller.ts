@@ -11,16 +11,23 @@ export interface Outcome {
   requeueAfterMs?: number;
 }
 
-export type ReconcileFn<R extends Outcome> = (key: string, signal: AbortSignal) => Promise<R>;
+export type ReconcileFn = (key: string, signal: AbortSignal) => Promise<Outcome>;
 
-export class Controller<R extends Outcome> {
+/** An error that retrying cannot mend (controller-runtime's TerminalError): logged, not requeued. */
+export class TerminalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TerminalError';
+  }
+}
+
+export class Controller {
   readonly queue: WorkQueue<string>;
   private running: Promise<void>[] = [];
 
   constructor(
     readonly name: string,
-    private readonly reconcile: ReconcileFn<R>,
-    private readonly onResult: (key: string, result: R) => void,
+    private readonly reconcile: ReconcileFn,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     clock: Clock = realClock,
@@ -60,7 +67,6 @@ export class Controller<R extends Outcome> {
         } else {
           this.metrics.reconcileTotal.inc({ ...labels, result: 'success' });
         }
-        this.onResult(key, result);
       } catch (err) {
         this.metrics.reconcileTotal.inc({ ...labels, result: 'error' });
         this.metrics.reconcileErrors.inc(labels);
@@ -72,7 +78,8 @@ export class Controller<R extends Outcome> {
           error: err instanceof Error ? err.message : String(err),
           retries: this.queue.retries(key),
         });
-        this.queue.addRateLimited(key);
+        if (err instanceof TerminalError) this.queue.forget(key);
+        else this.queue.addRateLimited(key);
       } finally {
         end();
         this.metrics.activeWorkers.dec(labels);

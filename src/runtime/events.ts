@@ -1,9 +1,13 @@
-// Events (events.k8s.io/v1) about Berth's objects: what `kubectl events` shows. Repeats of the
-// same event within a series are counted on one object instead of creating a new one each time.
+// Events (events.k8s.io/v1) about a controller's objects: what `kubectl events` shows. Events
+// inform without flooding: a repeat of the same event (same object, type, reason and note) is an
+// event series — counted on the first Event object, and written at most once per `seriesFlushMs`
+// however often it repeats (client-go's EventSeries, with its aggregation).
 import type { Logger } from 'winston';
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/objects.js';
+import { EVENTS, collectionPath, objectPath } from '../kube/paths.js';
+import { microTime, realClock, type Clock } from '../support/time.js';
 
 export interface EventRecorder {
   event(
@@ -19,21 +23,34 @@ interface SeriesState {
   name: string;
   namespace: string;
   count: number;
+  /** The count the server has. */
+  written: number;
+  flushing: boolean;
 }
 
-const microTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+export interface EventRecorderOptions {
+  controller: string;
+  instance: string;
+  /** Namespace for events about cluster-scoped objects. */
+  defaultNamespace?: string;
+  /** Longest a repeat waits before the series count is written. */
+  seriesFlushMs?: number;
+  clock?: Clock;
+  /** Series remembered at most (oldest forgotten first). */
+  maxSeries?: number;
+}
 
 export class KubeEventRecorder implements EventRecorder {
   private readonly series = new Map<string, SeriesState>();
+  private readonly clock: Clock;
 
   constructor(
-    private readonly rest: KubeClient,
-    private readonly controller: string,
-    private readonly instance: string,
+    private readonly client: KubeClient,
+    private readonly o: EventRecorderOptions,
     private readonly log: Logger,
-    /** Namespace for events about cluster-scoped objects. */
-    private readonly defaultNamespace = 'default',
-  ) {}
+  ) {
+    this.clock = o.clock ?? realClock;
+  }
 
   event(
     obj: KubeObject,
@@ -42,54 +59,67 @@ export class KubeEventRecorder implements EventRecorder {
     action: string,
     note: string,
   ): void {
-    void this.emit(obj, type, reason, action, note.slice(0, 1024)).catch((err: unknown) =>
-      this.log.warn('could not record event', { reason, error: String(err) }),
-    );
-  }
-
-  private async emit(
-    obj: KubeObject,
-    type: 'Normal' | 'Warning',
-    reason: string,
-    action: string,
-    note: string,
-  ): Promise<void> {
-    const namespace = obj.metadata.namespace ?? this.defaultNamespace;
+    note = note.slice(0, 1024);
     const id = `${obj.metadata.uid ?? obj.metadata.name}/${type}/${reason}/${note}`;
-    const now = new Date();
     const seen = this.series.get(id);
     if (seen) {
       seen.count++;
-      await this.rest.mergePatch(
-        `/apis/events.k8s.io/v1/namespaces/${seen.namespace}/events/${seen.name}`,
-        {
-          series: { count: seen.count, lastObservedTime: microTime(now) },
-        },
-      );
+      this.scheduleFlush(seen);
       return;
     }
-    const name = `${obj.metadata.name}.${randomBytes(8).toString('hex')}`;
-    await this.rest.create(`/apis/events.k8s.io/v1/namespaces/${namespace}/events`, {
-      apiVersion: 'events.k8s.io/v1',
-      kind: 'Event',
-      metadata: { name, namespace },
-      eventTime: microTime(now),
-      reportingController: this.controller,
-      reportingInstance: this.instance,
-      action,
-      reason,
-      type,
-      note,
-      regarding: {
-        apiVersion: obj.apiVersion,
-        kind: obj.kind,
-        name: obj.metadata.name,
-        namespace: obj.metadata.namespace,
-        uid: obj.metadata.uid,
-        resourceVersion: obj.metadata.resourceVersion,
-      },
-    });
-    if (this.series.size > 10_000) this.series.clear();
-    this.series.set(id, { name, namespace, count: 1 });
+    const namespace = obj.metadata.namespace ?? this.o.defaultNamespace ?? 'default';
+    const state: SeriesState = {
+      name: `${obj.metadata.name}.${randomBytes(8).toString('hex')}`,
+      namespace,
+      count: 1,
+      written: 1,
+      flushing: false,
+    };
+    if (this.series.size >= (this.o.maxSeries ?? 10_000))
+      this.series.delete(this.series.keys().next().value!);
+    this.series.set(id, state);
+    void this.client
+      .create(collectionPath(EVENTS, namespace), {
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        metadata: { name: state.name, namespace },
+        eventTime: microTime(this.clock.now()),
+        reportingController: this.o.controller,
+        reportingInstance: this.o.instance,
+        action,
+        reason,
+        type,
+        note,
+        regarding: {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: obj.metadata.name,
+          namespace: obj.metadata.namespace,
+          uid: obj.metadata.uid,
+          resourceVersion: obj.metadata.resourceVersion,
+        },
+      })
+      .catch((err: unknown) => {
+        this.series.delete(id);
+        this.log.warn('could not record event', { reason, error: String(err) });
+      });
+  }
+
+  private scheduleFlush(s: SeriesState): void {
+    if (s.flushing) return;
+    s.flushing = true;
+    this.clock.setTimeout(() => {
+      s.flushing = false;
+      if (s.count === s.written) return;
+      const count = s.count;
+      void this.client
+        .mergePatch(objectPath(EVENTS, s.name, s.namespace), {
+          series: { count, lastObservedTime: microTime(this.clock.now()) },
+        })
+        .then(
+          () => (s.written = Math.max(s.written, count)),
+          (err: unknown) => this.log.warn('could not update event series', { error: String(err) }),
+        );
+    }, this.o.seriesFlushMs ?? 10_000);
   }
 }

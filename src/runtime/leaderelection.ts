@@ -7,7 +7,8 @@
 //  - on shutdown the leader releases the lease so a standby takes over without waiting.
 import type { Logger } from 'winston';
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../kube/client.js';
-import { sleep } from '../support/time.js';
+import { LEASES, collectionPath, objectPath } from '../kube/paths.js';
+import { microTime, realClock, sleep, type Clock } from '../support/time.js';
 
 export interface LeaderElectionConfig {
   namespace: string;
@@ -37,9 +38,6 @@ interface Lease {
   };
 }
 
-/** MicroTime as the API server wants it: RFC 3339 with microseconds. */
-const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-
 export class LeaderElector {
   private observed: { record: string; at: number } | undefined;
   private leading = false;
@@ -49,10 +47,11 @@ export class LeaderElector {
     private readonly cfg: LeaderElectionConfig,
     private readonly log: Logger,
     private readonly onLeadershipChange: (leading: boolean) => void = () => {},
+    private readonly clock: Clock = realClock,
   ) {}
 
   private get path() {
-    return `/apis/coordination.k8s.io/v1/namespaces/${this.cfg.namespace}/leases/${this.cfg.name}`;
+    return objectPath(LEASES, this.cfg.name, this.cfg.namespace);
   }
 
   isLeader(): boolean {
@@ -66,7 +65,7 @@ export class LeaderElector {
    */
   async run(signal: AbortSignal, onStartedLeading: () => void): Promise<'lost' | 'stopped'> {
     while (!signal.aborted && !(await this.tryAcquireOrRenew()))
-      await sleep(this.cfg.retryPeriodMs, signal);
+      await sleep(this.cfg.retryPeriodMs, signal, this.clock);
     if (signal.aborted) return 'stopped';
     this.setLeading(true);
     this.log.info('became leader', {
@@ -74,13 +73,13 @@ export class LeaderElector {
       identity: this.cfg.identity,
     });
     onStartedLeading();
-    let lastRenew = Date.now();
+    let lastRenew = this.clock.now();
     while (!signal.aborted) {
-      await sleep(this.cfg.retryPeriodMs, signal);
+      await sleep(this.cfg.retryPeriodMs, signal, this.clock);
       if (signal.aborted) break;
       if (await this.tryAcquireOrRenew()) {
-        lastRenew = Date.now();
-      } else if (Date.now() - lastRenew > this.cfg.renewDeadlineMs) {
+        lastRenew = this.clock.now();
+      } else if (this.clock.now() - lastRenew > this.cfg.renewDeadlineMs) {
         this.setLeading(false);
         this.log.error('lost leadership: could not renew the lease in time', {
           renewDeadlineMs: this.cfg.renewDeadlineMs,
@@ -100,7 +99,7 @@ export class LeaderElector {
 
   /** True when we hold the lease after this call. */
   async tryAcquireOrRenew(): Promise<boolean> {
-    const now = Date.now();
+    const now = this.clock.now();
     let lease: Lease;
     try {
       lease = await this.rest.get<Lease>(this.path);
@@ -110,10 +109,7 @@ export class LeaderElector {
         return false;
       }
       try {
-        await this.rest.create(
-          `/apis/coordination.k8s.io/v1/namespaces/${this.cfg.namespace}/leases`,
-          this.fresh(now, 0),
-        );
+        await this.rest.create(collectionPath(LEASES, this.cfg.namespace), this.fresh(now, 0));
         this.observed = undefined;
         return true;
       } catch (createErr) {

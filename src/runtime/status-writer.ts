@@ -1,62 +1,95 @@
-// Writes a status through the /status subresource with optimistic concurrency: a conflict means
-// someone changed the object since we read it, so we read it again, re-apply our status and retry.
-import { isConflict, isNotFound, type KubeClient } from '../kube/client.js';
+// The one door through which a controller writes an object's status: a PUT to the /status
+// subresource with optimistic concurrency. An unchanged status is not written. On a conflict the
+// object is read again and the write is retried only when the caller's named guard says the fresh
+// copy is still one its status may replace; otherwise the fresh copy is handed back
+// ("superseded") and the caller decides again from it.
+import { isConflict, isNotFound, isPermanent, type KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/objects.js';
 
 export interface WithStatus<S> extends KubeObject {
   status?: S;
 }
 
-export type StatusWriteResult<T> = { written: T } | { gone: true } | { superseded: T };
+/** What a status computed from `basis` may overwrite on a conflict. */
+export interface WriteGuard<T> {
+  /** Said in logs and errors: what the guard protects. */
+  readonly name: string;
+  allows(fresh: T, basis: T): boolean;
+}
 
-/**
- * PUTs `status` onto the object at `path` (the object's URL), starting from `current`. Returns
- * the written object, or `{gone: true}` when it no longer exists (or is another incarnation).
- */
-export async function writeStatus<S, T extends WithStatus<S>>(
-  rest: KubeClient,
-  path: string,
-  current: T,
-  status: S,
-  attempts = 5,
-  /** On a conflict: may our status replace what the fresh object says? Default: yes. */
-  mayOverwrite: (fresh: T) => boolean = () => true,
-): Promise<StatusWriteResult<T>> {
-  let obj = current;
-  for (let i = 0; ; i++) {
-    try {
-      const written = await rest.replace<T>(`${path}/status`, { ...obj, status });
-      return { written };
-    } catch (err) {
-      if (isNotFound(err)) return { gone: true };
-      if (!isConflict(err) || i + 1 >= attempts) throw err;
+/** Any fresh copy: the status is derived from other state, never decided from this object. */
+export const anyVersion: WriteGuard<KubeObject> = { name: 'anyVersion', allows: () => true };
+
+export type StatusWriteResult<T> =
+  | { written: T }
+  | { unchanged: T }
+  | { gone: true }
+  | { superseded: T }
+  /** The server refused the status for good (4xx that is not a conflict): said, not retried. */
+  | { refused: Error };
+
+export class StatusWriter {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly attempts = 5,
+  ) {}
+
+  /** Writes `status` onto the object at `path` (its URL), read as `current`. */
+  async write<S, T extends WithStatus<S>>(
+    path: string,
+    current: T,
+    status: S,
+    guard: WriteGuard<T>,
+  ): Promise<StatusWriteResult<T>> {
+    if (sameStatus(status, current.status)) return { unchanged: current };
+    let obj = current;
+    for (let i = 0; ; i++) {
+      try {
+        return { written: await this.client.replace<T>(`${path}/status`, { ...obj, status }) };
+      } catch (err) {
+        if (isNotFound(err)) return { gone: true };
+        if (isPermanent(err)) return { refused: err as Error };
+        if (!isConflict(err) || i + 1 >= this.attempts) throw err;
+      }
       let fresh: T;
       try {
-        fresh = await rest.get<T>(path);
-      } catch (getErr) {
-        if (isNotFound(getErr)) return { gone: true };
-        throw getErr;
+        fresh = await this.client.get<T>(path);
+      } catch (err) {
+        if (isNotFound(err)) return { gone: true };
+        throw err;
       }
       if (fresh.metadata.uid !== current.metadata.uid) return { gone: true };
-      if (!mayOverwrite(fresh)) return { superseded: fresh };
+      if (!guard.allows(fresh, current)) return { superseded: fresh };
+      if (sameStatus(status, fresh.status)) return { unchanged: fresh };
       obj = fresh;
     }
   }
 }
 
-/** Status equality ignoring key order, so an unchanged status is never written again. */
-export function sameStatus(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
+/** The object as it now is after a write (or as it was when nothing was written). */
+export function latest<T>(current: T, r: StatusWriteResult<T>): T {
+  if ('written' in r) return r.written;
+  if ('unchanged' in r) return r.unchanged;
+  if ('superseded' in r) return r.superseded;
+  return current;
 }
 
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, value: unknown) =>
-    value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(
-          Object.entries(value as Record<string, unknown>)
-            .filter(([, x]) => x !== undefined)
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : value,
-  );
+/** Status equality ignoring key order and undefined keys, so an unchanged status is not written. */
+export function sameStatus(a: unknown, b: unknown): boolean {
+  return equalJson(a, b);
+}
+
+function equalJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => equalJson(x, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  return ak.length === bk.length && ak.every((k) => equalJson(ao[k], bo[k]));
 }

@@ -10,21 +10,12 @@ import type {
   StoragePool,
   StoragePoolStatus,
 } from '../api/index.js';
-import { hostPoolStatus, storagePoolStatus } from '../controller/pools.js';
-import {
-  allocatedStatus,
-  buildStatus,
-  degradedCondition,
-  isLive,
-  requestRef,
-  toExplanation,
-  unservedReason,
-  unservedStatus,
-} from '../controller/requeststatus.js';
-import { DEFAULT_PROFILE } from '../controller/resourcerequest.js';
+import { HostsBackend } from '../allocation/service.js';
 import { AssembledRuntime } from '../provisioning/assemble.js';
-import { HostsBackend } from '../provisioning/hosts.js';
 import { runStack } from '../provisioning/stack.js';
+import { hostPoolStatus, storagePoolStatus } from '../serving/pool-status.js';
+import { allocated, decide } from '../serving/request-lifecycle.js';
+import { requestRef } from '../serving/request-status.js';
 
 export interface SimulationInput {
   hostPools: HostPool[];
@@ -57,13 +48,12 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
   const runtime = AssembledRuntime.build(input.config, backend, { baseDir: input.baseDir ?? '.' });
   try {
     runtime.restore(requests);
-    const availability = (pool: string, host: string) => runtime.hostAvailability(pool, host);
     const out: SimulationOutput = { requests: [], hostPools: [], storagePools: [] };
     for (const rr of requests) {
       out.requests.push({
         namespace: rr.metadata.namespace ?? '',
         name: rr.metadata.name,
-        status: await serve(rr),
+        status: (await serve(rr)) ?? {},
       });
     }
     for (const hp of hostPools)
@@ -75,39 +65,14 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
       });
     return out;
 
-    async function serve(rr: ResourceRequest): Promise<ResourceRequestStatus> {
-      const nodes = rr.status?.nodes ?? [];
-      if (nodes.some(isLive)) {
-        const phase = rr.status?.phase ?? 'Ready';
-        return buildStatus(
-          rr,
-          {
-            phase,
-            nodes,
-            explanation: rr.status?.explanation,
-            conditions: [degradedCondition(nodes, availability)],
-          },
-          now,
-        );
-      }
-      const profileName = rr.spec.profile ?? DEFAULT_PROFILE;
-      const profile = runtime.profile(profileName);
-      if (!profile) {
-        const message = `profile "${profileName}" is not in the operator configuration (profiles: ${runtime.profileNames().join(', ')})`;
-        return unservedStatus(rr, 'Failed', { summary: message }, 'UnknownProfile', message, now);
-      }
+    /** What the operator would write for `rr`: the same decisions (serving/request-lifecycle.ts). */
+    async function serve(rr: ResourceRequest): Promise<ResourceRequestStatus | undefined> {
+      const step = decide(rr, runtime, now);
+      if (step.kind === 'update') return step.write?.status ?? rr.status;
+      if (step.kind !== 'allocate') return rr.status;
+      const profile = runtime.profile(step.profile)!;
       const result = await runStack(profile.provisioners, requestRef(rr));
-      if (result.outcome === 'Provisioned')
-        return allocatedStatus(rr, result, availability, now).status;
-      const explanation = toExplanation(result);
-      return unservedStatus(
-        rr,
-        'Pending',
-        explanation,
-        unservedReason(result),
-        explanation.summary,
-        now,
-      );
+      return allocated(rr, result, runtime, now, profile.remote, 0).write?.status ?? rr.status;
     }
   } finally {
     await runtime.close();

@@ -14,13 +14,13 @@ export const realClock: Clock = {
   },
 };
 
-/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+/** Resolves after `ms` on `clock`, or at once when `signal` aborts (never rejects). */
+export const sleep = (ms: number, signal?: AbortSignal, clock: Clock = realClock): Promise<void> =>
   new Promise((resolve) => {
     if (ms <= 0 || signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
+    const t = clock.setTimeout(done, ms);
     function done() {
-      clearTimeout(t);
+      t.cancel();
       signal?.removeEventListener('abort', done);
       resolve();
     }
@@ -40,3 +40,7 @@ export function backoff(
   const delay = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
   return jitter ? delay / 2 + jitter() * delay : delay;
 }
+
+/** metav1.MicroTime as the API server wants it: RFC 3339 with microseconds. */
+export const microTime = (ms: number): string =>
+  new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

@@ -334,7 +334,7 @@ describe('allocation/engine', () => {
   });
 });
 
-describe('allocation/status helpers', () => {
+describe('allocation/usage helpers', () => {
   it('lists nodes on Disabled, Maintenance and vanished hosts (their requests are Degraded)', () => {
     const engine = engineOf(
       [makeHostPool('p').hosts(4, { cpu: '4' }).obj()],

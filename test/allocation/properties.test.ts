@@ -1,5 +1,5 @@
 // Property-based tests (fast-check) over random inventories and request streams:
-//   - DESIGN.md invariants 1–3 hold after every step;
+//   - invariants 1–3 of docs/design.md#invariants hold after every step;
 //   - the same inputs (and seeds) give the same placements;
 //   - releasing everything returns every ledger entry to zero;
 //   - the indexed allocators offer exactly the hosts, in exactly the order, that a brute-force

@@ -1,4 +1,4 @@
-// Table-driven tests of the fit rules (DESIGN.md, Semantics), each through the whole engine with
+// Table-driven tests of the fit rules (docs/allocation.md), each through the whole engine with
 // firstFit: where the node lands, or the one-line explanation of why it does not.
 import { expect } from 'chai';
 import type { HostPool, ResourceRequest, StoragePool } from '../../src/allocation/index.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '@marcbachmann/cel-js';
 import { KINDS, renderCrd } from '../../src/api/index.js';
-import { generatedFiles } from '../../src/api/generate.js';
+import { generatedFiles } from '../../src/deploy/generate.js';
 import { repoRoot } from '../support/fixtures.js';
 
 type Node = Record<string, unknown>;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadOperatorConfig } from '../../src/config/load.js';
+import { ConfigFileError, loadOperatorConfig } from '../../src/config/load.js';
 import { ConfigWatcher } from '../../src/config/watcher.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { repoRoot } from '../support/fixtures.js';
@@ -32,7 +32,7 @@ describe('OperatorConfig loading', () => {
       loadOperatorConfig(file);
       expect.fail('accepted');
     } catch (err) {
-      expect(err).to.be.instanceOf(ConfigError);
+      expect(err).to.be.instanceOf(ConfigFileError);
       expect((err as Error).message).to.match(
         new RegExp(
           `^${file}:\\d+: profiles\\[1\\]\\.provisioners\\[1\\]\\.type: unknown type "multilocl"`,
@@ -64,6 +64,6 @@ describe('OperatorConfig loading', () => {
 
   it('refuses to start on an invalid file', () => {
     writeFileSync(file, 'kind: OperatorConfig\n');
-    expect(() => new ConfigWatcher(file, silentLogger(), () => {})).to.throw(ConfigError);
+    expect(() => new ConfigWatcher(file, silentLogger(), () => {})).to.throw(ConfigFileError);
   });
 });

@@ -506,7 +506,7 @@ describe('integration: the Helm chart and the kustomize base', function () {
     it('is what src/deploy generates (no drift)', () => {
       const r = spawnSync(
         process.execPath,
-        [join(repoRoot, 'dist/src/api/generate.js'), '--check'],
+        [join(repoRoot, 'dist/src/deploy/generate.js'), '--check'],
         {
           encoding: 'utf8',
         },

@@ -1,6 +1,6 @@
 // Two operator processes on one Lease: only the leader allocates; killing it with SIGKILL in the
-// middle of a burst of 500 requests hands over to the standby, and afterwards DESIGN.md's
-// invariants hold, checked from the API server.
+// middle of a burst of 500 requests hands over to the standby, and afterwards the
+// invariants (docs/design.md#invariants) hold, checked from the API server.
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import type { HostPool, ResourceRequest } from '../../src/api/index.js';

@@ -1,4 +1,5 @@
-// DESIGN.md's invariants, checked from what the API server holds (never from an operator's memory).
+// The invariants of docs/design.md#invariants, checked from what the API server holds (never
+// from an operator's memory).
 import { parseQuantity } from '../../src/allocation/index.js';
 import type { HostPool, ResourceRequest } from '../../src/api/index.js';
 

@@ -114,7 +114,9 @@ describe('integration: the operator on the example inventory', function () {
     const table = await kubectlOk(['get', 'rr', '-n', 'team-ci']);
     expect(table).to.match(/^runners\s+Ready\s+16\/24\s+burst\s+/m);
     const events = await kubectlOk(['events', '-n', 'team-ci']);
-    expect(events).to.match(/Allocated\s+ResourceRequest\/e2e\s+4 node\(s\): rack-b1\/b1-01/);
+    expect(events).to.match(/Allocated\s+ResourceRequest\/e2e\s+4\/4 node\(s\): rack-b1\/b1-01/);
+    // One Normal event per binding.
+    expect(events).not.to.match(/Provisioned\s+ResourceRequest\/e2e/);
     const explain = spawnSync(
       process.execPath,
       [

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 import type { HostPool, OperatorConfig, ResourceRequest } from '../../src/api/index.js';
 import { AssembledRuntime } from '../../src/provisioning/assemble.js';
-import { HostsBackend } from '../../src/provisioning/hosts.js';
-import { releaseRecords } from '../../src/provisioning/ledger.js';
+import { HostsBackend } from '../../src/allocation/service.js';
+import { releaseRecords } from '../../src/provisioning/records.js';
 import { runStack } from '../../src/provisioning/stack.js';
 
 const pool: HostPool = {

@@ -3,25 +3,28 @@
 import { expect } from 'chai';
 import type http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import {
-  HOST_ALLOCATOR_TYPES,
-  STORAGE_ALLOCATOR_TYPES,
-  type HostPool,
-  type StoragePool,
-} from '../../src/allocation/index.js';
+import { HostsBackend, type HostPool, type StoragePool } from '../../src/allocation/index.js';
+import { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES } from '../../src/api/index.js';
 import {
   buildProfile,
+  createDefaultRegistry,
   releaseAll,
   runStack,
   type BuiltProfile,
   type FilterRequest,
   type Logger,
+  type ProvisionerRegistry,
   type RequestRef,
   type RequestSpec,
 } from '../../src/provisioning/index.js';
-import { HostsBackend, createOperatorRegistry } from '../../src/provisioning/hosts.js';
+import { hostsFactory } from '../../src/provisioning/hosts/index.js';
 import { send } from '../../examples/kvm-farm/http.js';
 import { serve } from './helpers/servers.js';
+
+/** Every built-in provisioner type, `hosts` included, over one shared backend (as assemble.ts does). */
+function hostsRegistry(backend: HostsBackend): ProvisionerRegistry {
+  return createDefaultRegistry().register('hosts', hostsFactory(backend));
+}
 
 const FIXTURES = fileURLToPath(new URL('../../../test/provisioning/fixtures/', import.meta.url));
 
@@ -63,7 +66,7 @@ function profile(
     { name: 'x', provisioners: [{ name: 'onprem', type: 'hosts' }], ...chains },
     'profiles[0]',
     {
-      registry: createOperatorRegistry(b),
+      registry: hostsRegistry(b),
       hostAllocatorTypes: HOST_ALLOCATOR_TYPES,
       storageAllocatorTypes: STORAGE_ALLOCATOR_TYPES,
       deps: { baseDir: FIXTURES, ...(logger ? { logger } : {}) },

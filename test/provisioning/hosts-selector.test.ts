@@ -1,7 +1,7 @@
 // hostPoolSelector: metav1.LabelSelector semantics over HostPool labels.
 import { expect } from 'chai';
 import type { ConfigIssue } from '../../src/provisioning/index.js';
-import { compileSelector } from '../../src/provisioning/hosts-selector.js';
+import { compileSelector } from '../../src/provisioning/hosts/selector.js';
 
 function compile(raw: unknown) {
   const issues: ConfigIssue[] = [];

@@ -3,15 +3,17 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import {
-  HOST_ALLOCATOR_TYPES,
-  STORAGE_ALLOCATOR_TYPES,
+  HostsBackend,
+  defaultRegistry,
   type HostPool,
   type ResourceRequest,
   type StoragePool,
 } from '../../src/allocation/index.js';
+import { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES } from '../../src/api/index.js';
 import {
   ConfigError,
   buildProfile,
+  createDefaultRegistry,
   releaseAll,
   releaseRecords,
   restoreRecords,
@@ -22,12 +24,13 @@ import {
   type RequestRef,
   type RequestSpec,
 } from '../../src/provisioning/index.js';
-import {
-  HostsBackend,
-  HostsProvisioner,
-  createOperatorRegistry,
-} from '../../src/provisioning/hosts.js';
+import { HostsProvisioner, hostsFactory } from '../../src/provisioning/hosts/index.js';
 import { loadDocuments, repoRoot } from '../support/fixtures.js';
+
+/** Every built-in provisioner type, `hosts` included, over one shared backend (as assemble.ts does). */
+function hostsRegistry(backend: HostsBackend): ProvisionerRegistry {
+  return createDefaultRegistry().register('hosts', hostsFactory(backend));
+}
 
 const TEMPLATE = '{name} {address} {port} {host} {hostPool}';
 
@@ -116,7 +119,7 @@ describe('hosts provisioner', () => {
   describe('placement', () => {
     it('places nodes on hosts with their address, port, volumes and config entry', async () => {
       const backend = backendWith();
-      const profile = profileOf(createOperatorRegistry(backend), onprem());
+      const profile = profileOf(hostsRegistry(backend), onprem());
       const req = rr('web', {
         count: 2,
         resources: { cpu: '4', memory: '8Gi' },
@@ -169,7 +172,7 @@ describe('hosts provisioner', () => {
 
     it('numbers ports from the host range, lowest free first', async () => {
       const backend = backendWith();
-      const [p] = profileOf(createOperatorRegistry(backend), onprem()).provisioners;
+      const [p] = profileOf(hostsRegistry(backend), onprem()).provisioners;
       // 1 cpu each: h1 takes two nodes before its two ports run out, then h2.
       const r = await runStack([p!], rr('ci', { count: 3, resources: { cpu: '1' } }));
       expect(r.nodes.map((n) => [n.host, n.port])).to.deep.equal([
@@ -184,7 +187,7 @@ describe('hosts provisioner', () => {
 
     it('releases every reservation when the stack falls short of minCount', async () => {
       const backend = backendWith();
-      const profile = profileOf(createOperatorRegistry(backend), onprem());
+      const profile = profileOf(hostsRegistry(backend), onprem());
       const req = rr('job', {
         count: 3,
         resources: { cpu: '4' },
@@ -225,7 +228,7 @@ describe('hosts provisioner', () => {
 
     it('keeps a partial result at or above minCount and reports the shortfall', async () => {
       const backend = backendWith();
-      const profile = profileOf(createOperatorRegistry(backend), onprem());
+      const profile = profileOf(hostsRegistry(backend), onprem());
       const r = await runStack(
         profile.provisioners,
         rr('big', { count: 3, minCount: 1, resources: { memory: '20Gi' } }),
@@ -242,7 +245,7 @@ describe('hosts provisioner', () => {
 
     it('release drops the reservation exactly once, and a stale handle never drops a newer one', async () => {
       const backend = backendWith();
-      const [p] = profileOf(createOperatorRegistry(backend), onprem()).provisioners;
+      const [p] = profileOf(hostsRegistry(backend), onprem()).provisioners;
       const req = rr('one', { count: 1, resources: { cpu: '2' } });
       const first = await runStack([p!], req);
       const old = first.nodes[0]!;
@@ -266,7 +269,7 @@ describe('hosts provisioner', () => {
 
     it('spawn marks a node Running without any remote start', async () => {
       const backend = backendWith();
-      const [p] = profileOf(createOperatorRegistry(backend), onprem()).provisioners;
+      const [p] = profileOf(hostsRegistry(backend), onprem()).provisioners;
       const nodes = await p!.getNodes(1, {
         request: rr('s', { count: 1 }),
         names: ['s-0'],
@@ -281,7 +284,7 @@ describe('hosts provisioner', () => {
 
     it('throws for a request the engine cannot read, and the stack says why', async () => {
       const backend = backendWith();
-      const profile = profileOf(createOperatorRegistry(backend), onprem());
+      const profile = profileOf(hostsRegistry(backend), onprem());
       const r = await runStack(
         profile.provisioners,
         rr('bad', { count: 1, resources: { cpu: '4 cores' } }),
@@ -314,7 +317,7 @@ describe('hosts provisioner', () => {
       it(`scopes the pools by ${what}`, async () => {
         const backend = backendWith();
         const [p] = profileOf(
-          createOperatorRegistry(backend),
+          hostsRegistry(backend),
           onprem({ hostPoolSelector: selector }),
         ).provisioners;
         const r = await runStack([p!], rr('sel', { count: 1, resources: { cpu: '1' } }));
@@ -326,7 +329,7 @@ describe('hosts provisioner', () => {
     it('counts only hosts in scope in the summary', async () => {
       const backend = backendWith();
       const [p] = profileOf(
-        createOperatorRegistry(backend),
+        hostsRegistry(backend),
         onprem({ hostPoolSelector: { matchLabels: { tier: 'onprem' } } }),
       ).provisioners;
       const r = await runStack([p!], rr('wide', { count: 1, resources: { cpu: '12' } }));
@@ -337,7 +340,7 @@ describe('hosts provisioner', () => {
       const backend = new HostsBackend();
       expect(() =>
         profileOf(
-          createOperatorRegistry(backend),
+          hostsRegistry(backend),
           onprem({
             hostPoolSelector: {
               matchLabels: { tier: 3 },
@@ -376,7 +379,7 @@ describe('hosts provisioner', () => {
 
     it('rejects a bad built-in allocator entry at its own path', () => {
       expect(() =>
-        profileOf(createOperatorRegistry(new HostsBackend()), {
+        profileOf(hostsRegistry(new HostsBackend()), {
           ...onprem(),
           hostAllocators: [{ type: 'random', seed: 1.5 }],
         }),
@@ -387,9 +390,9 @@ describe('hosts provisioner', () => {
   describe('one backend, many profiles', () => {
     it('two profiles never book the same capacity twice', async () => {
       const backend = backendWith();
-      const a = profileOf(createOperatorRegistry(backend), onprem(), 'profiles[0]');
+      const a = profileOf(hostsRegistry(backend), onprem(), 'profiles[0]');
       const b = profileOf(
-        createOperatorRegistry(backend),
+        hostsRegistry(backend),
         { ...onprem(), name: 'spread', hostAllocators: [{ type: 'firstFitLeastConsumed' }] },
         'profiles[1]',
       );
@@ -421,7 +424,7 @@ describe('hosts provisioner', () => {
 
     it('two hosts provisioners in one stack split a request and never exceed its count', async () => {
       const backend = backendWith();
-      const profile = profileOf(createOperatorRegistry(backend), {
+      const profile = profileOf(hostsRegistry(backend), {
         ...onprem(),
         provisioners: [
           { name: 'cloud', type: 'hosts', hostPoolSelector: { matchLabels: { tier: 'cloud' } } },
@@ -454,7 +457,7 @@ describe('hosts provisioner', () => {
     };
 
     async function placed(backend: HostsBackend, name = 'keep') {
-      const profile = profileOf(createOperatorRegistry(backend), onprem());
+      const profile = profileOf(hostsRegistry(backend), onprem());
       const req = rr(name, spec);
       const r = await runStack(profile.provisioners, req);
       expect(r.outcome).to.equal('Provisioned');
@@ -475,7 +478,7 @@ describe('hosts provisioner', () => {
       const before = usage(backend);
 
       // A config reload: new registry and provisioners, the same backend and ledger.
-      const reloaded = profileOf(createOperatorRegistry(backend), onprem());
+      const reloaded = profileOf(hostsRegistry(backend), onprem());
       const twice = restoreRecords(records, req.metadata, reloaded.provisioners);
       restoreRecords(records, req.metadata, reloaded.provisioners);
       expect(twice.failures).to.deep.equal([]);
@@ -510,7 +513,7 @@ describe('hosts provisioner', () => {
       // Only nodes on hosts are the backend's business.
       expect(backend.engine.ledger.nodeCount('team/keep')).to.equal(3);
 
-      const profile = profileOf(createOperatorRegistry(backend), onprem());
+      const profile = profileOf(hostsRegistry(backend), onprem());
       const out = await releaseRecords(records, req.metadata, profile.provisioners);
       expect(out.failures).to.deep.equal([]);
       expect(backend.engine.ledger.isEmpty()).to.equal(true);
@@ -522,7 +525,7 @@ describe('hosts provisioner', () => {
       const before = usage(original);
       const backend = backendWith();
       backend.loadRequest(withStatus(req, records.slice(0, 1)));
-      const [p] = profileOf(createOperatorRegistry(backend), onprem()).provisioners;
+      const [p] = profileOf(hostsRegistry(backend), onprem()).provisioners;
       const nodes = records.map((r) => p!.restore(r, req.metadata));
       expect(usage(backend)).to.deep.equal(before);
       await releaseAll(nodes);
@@ -531,7 +534,7 @@ describe('hosts provisioner', () => {
 
     it('refuses to restore a record that names no host', () => {
       const backend = backendWith();
-      const [p] = profileOf(createOperatorRegistry(backend), onprem()).provisioners;
+      const [p] = profileOf(hostsRegistry(backend), onprem()).provisioners;
       expect(() =>
         p!.restore(
           { name: 'x-0', provisioner: 'onprem', address: 'a', configEntry: '', state: 'Running' },
@@ -553,7 +556,7 @@ describe('hosts provisioner', () => {
   describe('inventory changes', () => {
     it('a host set to Maintenance takes no new node, and hostAvailability says so', async () => {
       const backend = backendWith();
-      const profile = profileOf(createOperatorRegistry(backend), onprem());
+      const profile = profileOf(hostsRegistry(backend), onprem());
       const first = await runStack(
         profile.provisioners,
         rr('a', { count: 1, resources: { cpu: '1' } }),
@@ -612,14 +615,14 @@ describe('hosts provisioner', () => {
       expect(backend.problem('StoragePool', 'bad')).to.match(/spec\.host/);
       expect(backend.problem('HostPool', 'p1')).to.equal(undefined);
       expect(backend.hostAvailability('p2', 'h3')).to.equal('Missing');
-      const [p] = profileOf(createOperatorRegistry(backend), onprem()).provisioners;
+      const [p] = profileOf(hostsRegistry(backend), onprem()).provisioners;
       const r = await runStack([p!], rr('ok', { count: 1, resources: { cpu: '1' } }));
       expect(r.nodes[0]?.host).to.equal('h1');
       await releaseAll(r.nodes);
     });
 
     it('is a HostsProvisioner registered as hosts next to the built-ins', () => {
-      const registry = createOperatorRegistry(new HostsBackend());
+      const registry = hostsRegistry(new HostsBackend());
       expect(registry.types()).to.deep.equal(['hosts', 'module', 'multilocal', 'webhook']);
       const p = registry.create({ name: 'h', type: 'hosts' }, 'p');
       expect(p).to.be.instanceOf(HostsProvisioner);
@@ -638,7 +641,7 @@ describe('hosts provisioner', () => {
       return backend;
     }
 
-    /** DESIGN.md's example profile, less its remote `burst` webhook. */
+    /** The example profile of docs/design.md, less its remote `burst` webhook. */
     const designProfile = {
       name: 'default',
       provisioners: [
@@ -653,7 +656,7 @@ describe('hosts provisioner', () => {
 
     function exampleProfile(backend: HostsBackend, profile: Record<string, unknown>): BuiltProfile {
       return buildProfile(profile, 'profiles[0]', {
-        registry: createOperatorRegistry(backend),
+        registry: hostsRegistry(backend),
         hostAllocatorTypes: HOST_ALLOCATOR_TYPES,
         storageAllocatorTypes: STORAGE_ALLOCATOR_TYPES,
       });
@@ -761,5 +764,17 @@ describe('hosts provisioner', () => {
       await releaseAll(r.nodes);
       expect(backend.engine.ledger.isEmpty()).to.equal(true);
     });
+  });
+});
+
+describe('built-in allocator types', () => {
+  // The schema and the engine declare them apart (neither imports the other); the types are
+  // checked at compile time in src/provisioning/hosts/chains.ts, the factories here.
+  it('every type the schema accepts is one the engine builds', () => {
+    const registry = defaultRegistry();
+    expect(HOST_ALLOCATOR_TYPES.filter((t) => !registry.hostTypes().includes(t))).to.deep.equal([]);
+    expect(
+      STORAGE_ALLOCATOR_TYPES.filter((t) => !registry.storageTypes().includes(t)),
+    ).to.deep.equal([]);
   });
 });

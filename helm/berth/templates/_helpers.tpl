@@ -26,3 +26,17 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default "default" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
+
+{{- /* Profiles with a provisioner that keeps state outside Kubernetes (not hosts or multilocal),
+comma-separated; the same rule as remoteProfiles() in src/provisioning/assemble.ts. */ -}}
+{{- define "berth.remoteProfiles" -}}
+{{- $names := list -}}
+{{- range .Values.config.profiles -}}
+{{- $remote := false -}}
+{{- range .provisioners -}}
+{{- if not (has .type (list "hosts" "multilocal")) -}}{{- $remote = true -}}{{- end -}}
+{{- end -}}
+{{- if $remote -}}{{- $names = append $names .name -}}{{- end -}}
+{{- end -}}
+{{- join "," $names -}}
+{{- end -}}

@@ -5,8 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WEBHOOK_DEFAULTS } from '../config.js';
 import type { FieldReader } from '../fields.js';
-import type { ProvisionerDeps } from '../registry.js';
-import type { SecretKeyRef } from '../types.js';
+import type { SecretKeyRef, ServiceDeps } from '../types.js';
 import { WebhookError, postJson } from './transport.js';
 import { backoff, sleep } from '../../support/time.js';
 
@@ -37,7 +36,7 @@ export const TRANSPORT_FIELDS = [
 ] as const;
 
 /** Reads and checks the transport fields of a webhook entry; issues go to `f`. */
-export function readWebhookSettings(f: FieldReader, deps: ProvisionerDeps): WebhookSettings {
+export function readWebhookSettings(f: FieldReader, deps: ServiceDeps): WebhookSettings {
   const rawUrl = f.string('url', true);
   let url = new URL('http://invalid.invalid/');
   if (rawUrl) {
@@ -110,7 +109,7 @@ export function backoffDelay(baseMs: number, retry: number): number {
 export class WebhookClient {
   constructor(
     readonly settings: WebhookSettings,
-    private readonly deps: ProvisionerDeps,
+    private readonly deps: ServiceDeps,
   ) {}
 
   get url(): string {

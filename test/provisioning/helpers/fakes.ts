@@ -106,6 +106,8 @@ export class FakeProvisioner implements Provisioner {
       { name: record.name, provisioner: this.name, address: record.address, state: record.state },
       {
         release: async () => {
+          if (this.opts.failRelease?.(record.name))
+            throw new Error(`cannot release ${record.name}`);
           this.ledger.release(id);
           this.held--;
         },

@@ -1,7 +1,7 @@
 // The engine's explanation of a shortfall, in the shape a provisioner reports to the stack
 // (and the stack writes to `status.explanation`), bounded as the CRD requires.
-import type { PlanResult } from '../allocation/index.js';
-import type { AllocatorReport, ProvisionerReport } from './types.js';
+import type { PlanResult } from '../../allocation/index.js';
+import type { AllocatorReport, ProvisionerReport } from '../types.js';
 
 /** The CRD's bounds: reason maps hold at most 64 entries, a host reason at most 256 characters. */
 const MAX_REASONS = 64;

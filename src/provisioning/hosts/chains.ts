@@ -4,9 +4,11 @@
 // positions; engine-native module allocators go in as they are, behind a guard so that a faulty
 // one costs its own answer, never the plan. Whatever any of them returns, the engine still applies
 // every fit rule.
+import type { BuiltinHostAllocatorType, BuiltinStorageAllocatorType } from '../../api/index.js';
 import {
   defaultRegistry,
   formatQuantity,
+  isNativeAllocator,
   formatResources,
   type AllocatorChains,
   type AllocatorConfig,
@@ -16,28 +18,31 @@ import {
   type ExcludeList,
   type FixedOrderConfig,
   type HostAllocator,
+  type HostAllocatorType,
   type HostInfo,
   type PoolInfo,
   type StorageAllocator,
+  type StorageAllocatorType,
   type StoragePoolInfo,
   type VolumeAsk,
-} from '../allocation/index.js';
-import type { AllocatorChainExtensions, FilterCandidate, FixedOrderEntry } from './allocators.js';
-import { describeError } from './errors.js';
-import type { Entry } from './fields.js';
-import type { RequestRef } from './types.js';
+} from '../../allocation/index.js';
+import { describeError } from '../errors.js';
+import type { Entry } from '../fields.js';
+import type { RequestRef } from '../types.js';
+import type { AllocatorChainExtensions, FilterCandidate, FixedOrderEntry } from './extenders.js';
 
 const REGISTRY = defaultRegistry();
+
+// The schema (src/api) and the engine (src/allocation) each declare the built-in allocator types,
+// since neither may import the other; this bridge does not compile if the two lists drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _hostTypesAgree: Same<BuiltinHostAllocatorType, HostAllocatorType> = true;
+const _storageTypesAgree: Same<BuiltinStorageAllocatorType, StorageAllocatorType> = true;
 
 type Resolved = Entry | FixedOrderEntry | { readonly [member: string]: unknown };
 
 function isFixedOrder(e: Resolved): e is FixedOrderEntry {
   return e.type === 'fixedOrder' && Array.isArray((e as { order?: unknown }).order);
-}
-
-function isNative(e: Resolved): boolean {
-  const o = e as Readonly<Record<string, unknown>>;
-  return typeof o.allocate === 'function' || typeof o.allocateToPool === 'function';
 }
 
 /** A built-in entry as the engine's registry reads it (types were checked by buildProfile). */
@@ -177,7 +182,7 @@ class PerVolumeStorageAllocator implements StorageAllocator {
 
 function hostAllocatorOf(e: Resolved): HostAllocator | AllocatorConfig {
   if (isFixedOrder(e)) return fixedOrderConfig(e);
-  if (isNative(e)) return new GuardedHostAllocator(e as unknown as HostAllocator);
+  if (isNativeAllocator(e)) return new GuardedHostAllocator(e as unknown as HostAllocator);
   return builtinConfig(e as Entry);
 }
 
@@ -185,7 +190,7 @@ function hostAllocatorOf(e: Resolved): HostAllocator | AllocatorConfig {
 function buildStorageChain(perVolume: ReadonlyArray<[string, Resolved[]]>): StorageAllocator[] {
   const first = perVolume[0]?.[1] ?? [];
   return first.map((e, i) => {
-    if (isNative(e)) return new GuardedStorageAllocator(e as unknown as StorageAllocator);
+    if (isNativeAllocator(e)) return new GuardedStorageAllocator(e as unknown as StorageAllocator);
     if (!isFixedOrder(e)) return REGISTRY.storageAllocator(builtinConfig(e as Entry));
     const byVolume = new Map<string, StorageAllocator>();
     for (const [volume, chain] of perVolume) {

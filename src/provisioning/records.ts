@@ -1,4 +1,4 @@
-// From ledger records back to nodes. `status.nodes` is the record of an allocation; after a
+// From node records back to nodes. `status.nodes` is the record of an allocation; after a
 // restart or a config reload the controller restores every record into the fresh provisioner
 // instances (so in-memory reservations such as multilocal ports are taken again) and, on deletion,
 // releases them.

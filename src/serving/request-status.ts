@@ -7,6 +7,7 @@ import type {
   ResourceRequestStatus,
 } from '../api/index.js';
 import {
+  identityOf,
   minCountOf,
   type NodeRecord,
   type RequestRef,
@@ -21,11 +22,7 @@ export const timestamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export const isLive = (n: { state?: string }) => n.state !== 'Releasing' && n.state !== 'Released';
 
-export const requestIdentity = (rr: ResourceRequest) => ({
-  namespace: rr.metadata.namespace ?? '',
-  name: rr.metadata.name,
-  uid: rr.metadata.uid,
-});
+export const requestIdentity = (rr: ResourceRequest) => identityOf(rr);
 
 export const requestRef = (rr: ResourceRequest): RequestRef => ({
   metadata: requestIdentity(rr),

@@ -1,7 +1,7 @@
 // A `hosts` provisioner's `hostPoolSelector`: a metav1.LabelSelector over HostPool
 // `metadata.labels`, with Kubernetes semantics. It is checked once when the provisioner is built,
 // so a malformed selector is a configuration error with its path, never a surprise at run time.
-import type { ConfigIssue } from './errors.js';
+import type { ConfigIssue } from '../errors.js';
 
 export type LabelMatcher = (labels: Readonly<Record<string, string>>) => boolean;
 

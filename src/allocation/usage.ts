@@ -1,4 +1,4 @@
-// Usage aggregates for HostPool and StoragePool statuses (DESIGN.md: pool statuses are derived
+// Usage aggregates for HostPool and StoragePool statuses (docs/design.md#pool-status: derived
 // from all requests). Read from the ledger, printed as canonical quantities.
 import type { Engine } from './engine.js';
 import { portsInUse } from './fit.js';
@@ -80,7 +80,8 @@ export interface AffectedNode {
 }
 
 /**
- * Nodes sitting on a host that is Disabled, in Maintenance or gone from the inventory (DESIGN.md:
+ * Nodes sitting on a host that is Disabled, in Maintenance or gone from the inventory
+ * (docs/design.md#degraded:
  * their requests become Degraded). A Disabled pool only stops new placements, so it is not listed.
  */
 export function affectedNodes(engine: Engine): AffectedNode[] {

@@ -3,14 +3,14 @@
 // out; instead the caller runs `resolve` first (async, at the edge) and hands the engine the
 // answers as `fixedOrder` entries in the same chain positions. The engine still applies every fit
 // rule to a fixed order: an extender can narrow and reorder, never overbook.
-import { ConfigError, describeError, type ConfigIssue } from './errors.js';
-import { FieldReader, type Entry } from './fields.js';
-import { ExtensionModule, resolveModulePath } from './module-loader.js';
-import type { ProvisionerDeps } from './registry.js';
-import type { RequestRef, VolumeSpec } from './types.js';
-import { silentLogger, systemClock } from './types.js';
-import { FailureBreaker } from './webhook/breaker.js';
-import { TRANSPORT_FIELDS, WebhookClient, readWebhookSettings } from './webhook/client.js';
+import { isNativeAllocator } from '../../allocation/index.js';
+import { ConfigError, describeError, type ConfigIssue } from '../errors.js';
+import { FieldReader, type Entry } from '../fields.js';
+import { ExtensionModule, resolveModulePath } from '../module-loader.js';
+import type { RequestRef, ServiceDeps, VolumeSpec } from '../types.js';
+import { silentLogger, systemClock } from '../types.js';
+import { FailureBreaker } from '../webhook/breaker.js';
+import { TRANSPORT_FIELDS, WebhookClient, readWebhookSettings } from '../webhook/client.js';
 import {
   WEBHOOK_API_VERSION,
   checkFilterResponse,
@@ -19,9 +19,9 @@ import {
   type FilterCandidate,
   type FilterRequest,
   type FilterTarget,
-} from './webhook/contract.js';
+} from '../webhook/contract.js';
 
-export type { FilterCandidate, FilterTarget } from './webhook/contract.js';
+export type { FilterCandidate, FilterTarget } from '../webhook/contract.js';
 
 export const EXTERNAL_ALLOCATOR_TYPES = ['module', 'webhook'] as const;
 export type ExternalAllocatorType = (typeof EXTERNAL_ALLOCATOR_TYPES)[number];
@@ -81,11 +81,7 @@ export interface NativeAllocator {
   readonly [member: string]: unknown;
 }
 
-function isNative(v: unknown): v is NativeAllocator {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>;
-  return typeof o.allocate === 'function' || typeof o.allocateToPool === 'function';
-}
+const isNative = (v: unknown): v is NativeAllocator => isNativeAllocator(v);
 
 /** What a module's createAllocator(init) returns when it is an extender. */
 export interface ModuleAllocatorImpl {
@@ -194,7 +190,7 @@ class WebhookAllocator implements ExternalAllocator {
 export function createExternalAllocator(
   entry: Entry,
   path: string,
-  deps: ProvisionerDeps = {},
+  deps: ServiceDeps = {},
 ): ExternalAllocator {
   const f = new FieldReader(entry, path);
   const label = typeof entry.name === 'string' && entry.name ? entry.name : path;
@@ -249,7 +245,7 @@ export class AllocatorChainExtensions {
     entries: readonly unknown[],
     path: string,
     builtinTypes: readonly string[],
-    deps: ProvisionerDeps = {},
+    deps: ServiceDeps = {},
   ): AllocatorChainExtensions {
     const issues: ConfigIssue[] = [];
     const external = new Map<number, ExternalAllocator>();

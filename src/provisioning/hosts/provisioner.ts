@@ -1,47 +1,32 @@
 // The `hosts` provisioner: nodes on HostPool hosts chosen by the profile's allocator chains
-// (DESIGN.md, "Provisioner"). Hosts are physical, so every profile's `hosts` provisioners in one
-// operator process share one HostsBackend — one engine, one inventory, one in-memory ledger — and
-// can never book the same capacity twice. The backend is the only state; provisioners are thin
-// views over it (a profile, a pool selector, a template), rebuilt freely on a config reload.
+// (docs/allocation.md, "The hosts provisioner"). Every profile's `hosts` provisioners in one
+// operator process share one HostsBackend (src/allocation/service.ts) — one engine, one inventory,
+// one ledger — and can never book the same capacity twice. Provisioners are thin views over it (a
+// profile, a pool selector, a template), rebuilt freely on a config reload.
 import {
   AllocationError,
-  Engine,
-  affectedNodes,
-  buildInventory,
   compileRequest,
   createHostAllocator,
   createStorageAllocator,
-  hostPoolUsage,
+  onHost,
   ownerKey,
-  storagePoolUsage,
-  type AffectedNode,
-  type HostPool,
-  type HostPoolUsageStatus,
-  type InventoryProblem,
+  type HostsBackend,
   type LedgerEntry,
   type Placement,
   type PoolInfo,
   type ResourceRequest,
   type Resources,
-  type StoragePool,
-  type StoragePoolUsageStatus,
-} from '../allocation/index.js';
-import { isExternalAllocatorType } from './allocators.js';
-import { createDefaultRegistry } from './builtins.js';
-import { ConfigError, type ConfigIssue } from './errors.js';
-import { MAX_HOST_REASONS } from './explain.js';
-import { FieldReader } from './fields.js';
-import { builtinConfig, resolveChains, type ChainSources } from './hosts-chains.js';
-import { allocatorErrors, shortfallReport } from './hosts-report.js';
-import { compileSelector, type LabelMatcher } from './hosts-selector.js';
-import { createNode } from './node.js';
-import type {
-  FactoryInput,
-  ProvisionerDeps,
-  ProvisionerFactory,
-  ProvisionerRegistry,
-} from './registry.js';
-import type { ConfigTemplate } from './template.js';
+} from '../../allocation/index.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { MAX_HOST_REASONS } from '../explain.js';
+import { FieldReader } from '../fields.js';
+import { createNode } from '../node.js';
+import type { FactoryInput, ProvisionerDeps, ProvisionerFactory } from '../registry.js';
+import type { ConfigTemplate } from '../template.js';
+import { builtinConfig, resolveChains, type ChainSources } from './chains.js';
+import { isExternalAllocatorType } from './extenders.js';
+import { allocatorErrors, shortfallReport } from './report.js';
+import { compileSelector, type LabelMatcher } from './selector.js';
 import {
   silentLogger,
   type Logger,
@@ -51,106 +36,9 @@ import {
   type Provisioner,
   type RequestIdentity,
   type RequestRef,
-} from './types.js';
-
-/** Where a host stands for new placements and for the nodes already on it. */
-export type HostAvailability =
-  'Available' | 'Disabled' | 'Maintenance' | 'Missing' | 'PoolDisabled';
+} from '../types.js';
 
 const NO_RESOURCES: Resources = new Map();
-
-/** Only nodes that sit on a HostPool host hold HostPool capacity (DESIGN.md, Ledger). */
-const onHost = (n: { hostPool?: unknown; host?: unknown }): boolean =>
-  typeof n.hostPool === 'string' &&
-  n.hostPool !== '' &&
-  typeof n.host === 'string' &&
-  n.host !== '';
-
-export class HostsBackend {
-  private readonly current: Engine;
-
-  constructor() {
-    this.current = new Engine(buildInventory([], []));
-  }
-
-  get engine(): Engine {
-    return this.current;
-  }
-
-  /**
-   * Swaps in the HostPools and StoragePools as they are now. Usage lives in the ledger and survives
-   * (nodes on a host that vanished stay accounted until released). Returns the objects the engine
-   * could not use, each left out while everything else stays usable.
-   */
-  setInventory(
-    hostPools: readonly HostPool[],
-    storagePools: readonly StoragePool[] = [],
-  ): InventoryProblem[] {
-    const inventory = buildInventory(hostPools, storagePools);
-    this.current.setInventory(inventory);
-    return [...inventory.problems];
-  }
-
-  /** Why the engine could not (fully) use that pool, for its Ready condition; undefined if fine. */
-  problem(kind: 'HostPool' | 'StoragePool', name: string): string | undefined {
-    const messages = this.current.inventory.problems
-      .filter((p) => p.kind === kind && p.name === name)
-      .map((p) => p.message);
-    return messages.length ? messages.join('; ') : undefined;
-  }
-
-  /** A host's own state comes first: it is what makes the nodes on it Degraded. */
-  hostAvailability(hostPool: string, host: string): HostAvailability {
-    const info = this.current.inventory.hostByKey.get(`${hostPool}/${host}`);
-    if (!info) return 'Missing';
-    if (info.state === 'Disabled') return 'Disabled';
-    if (info.state === 'Maintenance') return 'Maintenance';
-    if (info.pool.state !== 'Enabled') return 'PoolDisabled';
-    return 'Available';
-  }
-
-  /**
-   * Accounts the request's `status.nodes` that sit on hosts (at start-up or on becoming leader).
-   * Idempotent: nodes already held are left as they are. Returns records it could not account.
-   */
-  loadRequest(request: ResourceRequest): string[] {
-    const ledger = this.current.ledger;
-    const before = ledger.problems.length;
-    const nodes = request?.status?.nodes;
-    if (Array.isArray(nodes)) {
-      ledger.loadRequest({
-        ...request,
-        status: { ...request.status, nodes: nodes.filter(onHost) },
-      });
-    } else {
-      ledger.loadRequest({ ...request, status: { nodes: [] } });
-    }
-    return ledger.problems.slice(before);
-  }
-
-  /** Drops every reservation of a request (it vanished without its finalizer running). */
-  releaseRequest(namespace: string, name: string): number {
-    return this.current.ledger.releaseOwner(ownerKey(namespace, name)).length;
-  }
-
-  hostPoolUsage(name: string): HostPoolUsageStatus | undefined {
-    return hostPoolUsage(this.current, name);
-  }
-
-  storagePoolUsage(name: string): StoragePoolUsageStatus | undefined {
-    return storagePoolUsage(this.current, name);
-  }
-
-  /** Nodes on Disabled, Maintenance or vanished hosts: their requests are Degraded. */
-  affectedNodes(): AffectedNode[] {
-    return affectedNodes(this.current);
-  }
-
-  /** The factory to register as `hosts`; every provisioner it builds shares this backend. */
-  factory(): ProvisionerFactory {
-    return hostsFactory(this);
-  }
-}
 
 export interface HostsProvisionerOptions {
   name: string;
@@ -368,9 +256,4 @@ export function hostsFactory(backend: HostsBackend): ProvisionerFactory {
       ...(deps.logger ? { logger: deps.logger } : {}),
     });
   };
-}
-
-/** Every built-in provisioner type, `hosts` included, over one shared backend. */
-export function createOperatorRegistry(backend: HostsBackend): ProvisionerRegistry {
-  return createDefaultRegistry().register('hosts', backend.factory());
 }

@@ -1,0 +1,109 @@
+// The owner of the engine: one Engine, its inventory and its ledger per operator process. Hosts are
+// physical, so every profile's `hosts` provisioners share one HostsBackend and can never book the
+// same capacity twice; the controller and the simulator read pool usage and host availability from
+// it. The `hosts` provisioner (src/provisioning/hosts/) puts it behind the provisioner contract;
+// this file knows nothing of provisioners (allocation is a leaf: docs/layers.md).
+import { Engine } from './engine.js';
+import { buildInventory, type InventoryProblem } from './inventory.js';
+import type { HostPool, ResourceRequest, StoragePool } from './model.js';
+import { ownerKey } from './request.js';
+import {
+  affectedNodes,
+  hostPoolUsage,
+  storagePoolUsage,
+  type AffectedNode,
+  type HostPoolUsageStatus,
+  type StoragePoolUsageStatus,
+} from './usage.js';
+
+/** Where a host stands for new placements and for the nodes already on it. */
+export type HostAvailability =
+  'Available' | 'Disabled' | 'Maintenance' | 'Missing' | 'PoolDisabled';
+
+/** Only nodes that sit on a HostPool host hold HostPool capacity (docs/allocation.md, Ledger). */
+export const onHost = (n: { hostPool?: unknown; host?: unknown }): boolean =>
+  typeof n.hostPool === 'string' &&
+  n.hostPool !== '' &&
+  typeof n.host === 'string' &&
+  n.host !== '';
+
+export class HostsBackend {
+  private readonly current: Engine;
+
+  constructor() {
+    this.current = new Engine(buildInventory([], []));
+  }
+
+  get engine(): Engine {
+    return this.current;
+  }
+
+  /**
+   * Swaps in the HostPools and StoragePools as they are now. Usage lives in the ledger and survives
+   * (nodes on a host that vanished stay accounted until released). Returns the objects the engine
+   * could not use, each left out while everything else stays usable.
+   */
+  setInventory(
+    hostPools: readonly HostPool[],
+    storagePools: readonly StoragePool[] = [],
+  ): InventoryProblem[] {
+    const inventory = buildInventory(hostPools, storagePools);
+    this.current.setInventory(inventory);
+    return [...inventory.problems];
+  }
+
+  /** Why the engine could not (fully) use that pool, for its Ready condition; undefined if fine. */
+  problem(kind: 'HostPool' | 'StoragePool', name: string): string | undefined {
+    const messages = this.current.inventory.problems
+      .filter((p) => p.kind === kind && p.name === name)
+      .map((p) => p.message);
+    return messages.length ? messages.join('; ') : undefined;
+  }
+
+  /** A host's own state comes first: it is what makes the nodes on it Degraded. */
+  hostAvailability(hostPool: string, host: string): HostAvailability {
+    const info = this.current.inventory.hostByKey.get(`${hostPool}/${host}`);
+    if (!info) return 'Missing';
+    if (info.state === 'Disabled') return 'Disabled';
+    if (info.state === 'Maintenance') return 'Maintenance';
+    if (info.pool.state !== 'Enabled') return 'PoolDisabled';
+    return 'Available';
+  }
+
+  /**
+   * Accounts the request's `status.nodes` that sit on hosts (at start-up or on becoming leader).
+   * Idempotent: nodes already held are left as they are. Returns records it could not account.
+   */
+  loadRequest(request: ResourceRequest): string[] {
+    const ledger = this.current.ledger;
+    const before = ledger.problems.length;
+    const nodes = request?.status?.nodes;
+    if (Array.isArray(nodes)) {
+      ledger.loadRequest({
+        ...request,
+        status: { ...request.status, nodes: nodes.filter(onHost) },
+      });
+    } else {
+      ledger.loadRequest({ ...request, status: { nodes: [] } });
+    }
+    return ledger.problems.slice(before);
+  }
+
+  /** Drops every reservation of a request (it vanished without its finalizer running). */
+  releaseRequest(namespace: string, name: string): number {
+    return this.current.ledger.releaseOwner(ownerKey(namespace, name)).length;
+  }
+
+  hostPoolUsage(name: string): HostPoolUsageStatus | undefined {
+    return hostPoolUsage(this.current, name);
+  }
+
+  storagePoolUsage(name: string): StoragePoolUsageStatus | undefined {
+    return storagePoolUsage(this.current, name);
+  }
+
+  /** Nodes on Disabled, Maintenance or vanished hosts: their requests are Degraded. */
+  affectedNodes(): AffectedNode[] {
+    return affectedNodes(this.current);
+  }
+}

@@ -1,0 +1,453 @@
+// The ResourceRequest reconciler: level-triggered and idempotent. It asks the pure lifecycle
+// (src/serving/request-lifecycle.ts) for the next step, does that step's I/O — run the
+// provisioner stack, release nodes, add or drop the finalizer — and applies the outcome through
+// one status-write door (src/runtime/status-writer.ts) with the guard the plan names.
+//
+// Memory it keeps, and why:
+//  - `unwritten`: nodes the stack gave whose status write has not succeeded yet (karpenter's
+//    launch cache). They are written (or released) on the next pass, so a failed write neither
+//    loses nor double-books them.
+//  - `tombstones`: the last state of requests that were deleted without our finalizer still on
+//    them (the normal case for local profiles). The delete event leaves the object here and
+//    queues its key, so its capacity comes back in a reconcile like any other step: serialized
+//    per key by the work queue, retried with backoff, released exactly once.
+//  - `finalized`: uids whose nodes our finalizer released; their delete event releases nothing.
+import type { Logger } from 'winston';
+import type { ResourceRequest } from '../api/index.js';
+import { RESOURCE_REQUESTS } from '../api/index.js';
+import type { KubeClient } from '../kube/client.js';
+import { keyOf } from '../kube/objects.js';
+import { pathOf } from '../kube/paths.js';
+import type { Metrics } from '../observability/metrics.js';
+import {
+  releaseRecords,
+  runStack,
+  type NodeRecord,
+  type ReleaseFailure,
+  type StackResult,
+} from '../provisioning/index.js';
+import type { Runtime } from '../provisioning/runtime.js';
+import type { EventRecorder } from '../runtime/events.js';
+import { addFinalizer, removeFinalizer } from '../runtime/finalizer.js';
+import { latest, type StatusWriter, type WriteGuard } from '../runtime/status-writer.js';
+import {
+  FINALIZER,
+  allocated,
+  profileOf,
+  decide,
+  released,
+  type GuardName,
+  type Outcome,
+  type PlannedEvent,
+  type Step,
+  type StatusWrite,
+} from '../serving/request-lifecycle.js';
+import { isLive, requestIdentity, requestRef, toRecord } from '../serving/request-status.js';
+
+export interface ReconcileResult {
+  /** Reconcile this key again after this long (a poll, not an error). */
+  requeueAfterMs?: number;
+}
+
+/** What other controllers hear from this one (Kueue's typed watchers, not a result side channel). */
+export interface CapacityListener {
+  /** The usage of these pools changed: their status is due. */
+  poolsChanged(pools: { hostPools: string[]; storagePools: string[] }): void;
+  /** Capacity came back: pending requests may fit now. */
+  capacityFreed(): void;
+}
+
+export interface RequestReconcilerDeps {
+  client: KubeClient;
+  writer: StatusWriter;
+  get(key: string): ResourceRequest | undefined;
+  runtime(): Runtime;
+  recorder: EventRecorder;
+  metrics: Metrics;
+  log: Logger;
+  now(): Date;
+  listener: CapacityListener;
+  /** Drops every engine reservation of a request that is gone (a safety net after a release). */
+  forgetRequest(namespace: string, name: string): void;
+  /** Retry period of a Pending request whose profile has remote provisioners (no capacity events). */
+  pendingRecheckMs: number;
+}
+
+const path = (rr: ResourceRequest) => pathOf(RESOURCE_REQUESTS, rr);
+
+const sameNodes = (a: ResourceRequest, b: ResourceRequest) => {
+  const x = a.status?.nodes ?? [];
+  const y = b.status?.nodes ?? [];
+  return (
+    x.length === y.length && x.every((n, i) => n.name === y[i]!.name && n.state === y[i]!.state)
+  );
+};
+
+export const GUARDS: Record<GuardName, WriteGuard<ResourceRequest>> = {
+  unlessNodesRecorded: {
+    name: 'unlessNodesRecorded',
+    allows: (fresh) =>
+      (fresh.status?.nodes ?? []).length === 0 && !fresh.metadata.deletionTimestamp,
+  },
+  onSameNodes: {
+    name: 'onSameNodes',
+    allows: (fresh, basis) =>
+      sameNodes(fresh, basis) &&
+      !fresh.metadata.deletionTimestamp === !basis.metadata.deletionTimestamp,
+  },
+};
+
+function poolsOf(
+  nodes: readonly { hostPool?: string; volumes?: readonly { storagePool: string }[] }[],
+) {
+  const hostPools = new Set<string>();
+  const storagePools = new Set<string>();
+  for (const n of nodes) {
+    if (n.hostPool) hostPools.add(n.hostPool);
+    for (const v of n.volumes ?? []) storagePools.add(v.storagePool);
+  }
+  return { hostPools: [...hostPools], storagePools: [...storagePools] };
+}
+
+/** Bounded so a long-running operator does not grow with every request it ever finalized. */
+const MAX_FINALIZED = 100_000;
+
+export class RequestReconciler {
+  private readonly unwritten = new Map<string, StackResult>();
+  private readonly tombstones = new Map<string, ResourceRequest>();
+  private readonly finalized = new Set<string>();
+  /**
+   * Our own last write per key, until the cache shows it: the watch can lag our writes, and a
+   * pass that decided from the older copy would run the stack again for a request it already
+   * bound. `stale`: the resourceVersions our writes replaced.
+   */
+  private readonly ours = new Map<string, { obj: ResourceRequest; stale: Set<string> }>();
+
+  constructor(private readonly d: RequestReconcilerDeps) {}
+
+  /**
+   * Forgets everything held in memory: a new leader rebuilds from a fresh list, and a tombstone
+   * a standby saw may name a request the old leader has since bound again under the same name.
+   */
+  reset(): void {
+    this.ours.clear();
+    this.unwritten.clear();
+    this.tombstones.clear();
+    this.finalized.clear();
+  }
+
+  /**
+   * The request is gone from the API. Returns true when something is left to release (its key
+   * must be queued): the object went without our finalizer running.
+   */
+  deleted(rr: ResourceRequest): boolean {
+    const uid = rr.metadata.uid ?? keyOf(rr);
+    if (this.ours.get(keyOf(rr))?.obj.metadata.uid === rr.metadata.uid) this.ours.delete(keyOf(rr));
+    if (this.finalized.delete(uid)) {
+      this.unwritten.delete(uid);
+      return false;
+    }
+    const live = (rr.status?.nodes ?? []).some((n) => n.state !== 'Released');
+    if (!live && !this.unwritten.has(uid)) return false;
+    this.tombstones.set(keyOf(rr), rr);
+    return true;
+  }
+
+  async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+    const tomb = this.tombstones.get(key);
+    if (tomb) await this.bury(key, tomb);
+    const rr = this.current(key);
+    if (!rr) return {};
+    const uid = rr.metadata.uid ?? key;
+    const step = decide(rr, this.view(), this.d.now(), this.unwritten.get(uid));
+    switch (step.kind) {
+      case 'idle':
+        return {};
+      case 'update':
+        if (step.failure) this.failed(rr, step.failure);
+        await this.write(rr, step.write);
+        this.emit(rr, step.events);
+        return {};
+      case 'allocate':
+        return this.allocate(rr, uid, step, signal);
+      case 'record':
+        return this.record(rr, uid, step.result);
+      case 'release':
+        return this.release(rr, uid, step);
+    }
+  }
+
+  /** The request as cached, or as our own later write left it when the cache is behind it. */
+  private current(key: string): ResourceRequest | undefined {
+    const cached = this.d.get(key);
+    const mine = this.ours.get(key);
+    if (!mine) return cached;
+    if (
+      cached &&
+      cached.metadata.uid === mine.obj.metadata.uid &&
+      mine.stale.has(cached.metadata.resourceVersion ?? '')
+    )
+      return mine.obj;
+    this.ours.delete(key); // the cache caught up (or moved on): it is the truth again
+    return cached;
+  }
+
+  /** Notes that `before` was replaced on the server by `after`; returns `after`. */
+  private wrote(before: ResourceRequest, after: ResourceRequest): ResourceRequest {
+    const rv = before.metadata.resourceVersion;
+    if (!rv || after.metadata.resourceVersion === rv) return after;
+    const key = keyOf(after);
+    const mine = this.ours.get(key);
+    const stale =
+      mine && mine.obj.metadata.uid === after.metadata.uid ? mine.stale : new Set<string>();
+    stale.add(rv);
+    this.ours.set(key, { obj: after, stale });
+    return after;
+  }
+
+  private view() {
+    return this.d.runtime();
+  }
+
+  private async allocate(
+    rr: ResourceRequest,
+    uid: string,
+    step: Extract<Step, { kind: 'allocate' }>,
+    signal: AbortSignal,
+  ): Promise<ReconcileResult> {
+    const profile = this.d.runtime().profile(step.profile);
+    if (!profile) return {}; // a reload removed it since decide: the next pass says so
+    // Before anything external exists, the request must hold the finalizer that releases it.
+    if (step.addFinalizer)
+      rr = this.wrote(rr, await addFinalizer(this.d.client, path(rr), rr, FINALIZER));
+    if (step.announce) {
+      const r = await this.write(rr, step.announce);
+      if (!r) return {};
+      rr = r;
+    }
+    const result = await runStack(profile.provisioners, requestRef(rr), {
+      signal,
+      logger: this.d.log,
+    });
+    if (result.outcome === 'Aborted') return { requeueAfterMs: 1000 };
+    if (result.outcome === 'Provisioned') {
+      for (const n of result.nodes)
+        this.d.metrics.allocations.inc({ profile: step.profile, provisioner: n.provisioner });
+      this.unwritten.set(uid, result);
+      return this.record(rr, uid, result);
+    }
+    const outcome = allocated(
+      rr,
+      result,
+      this.view(),
+      this.d.now(),
+      profile.remote,
+      this.d.pendingRecheckMs,
+    );
+    return this.apply(rr, outcome);
+  }
+
+  /** Writes nodes obtained by the stack: on success they are the record, else kept or released. */
+  private async record(
+    rr: ResourceRequest,
+    uid: string,
+    result: StackResult,
+  ): Promise<ReconcileResult> {
+    const outcome = allocated(rr, result, this.view(), this.d.now(), false, 0);
+    const records = result.nodes.map((n) => n.toRecord());
+    // From here this pass owns the nodes: on a transient failure they go back for the retry.
+    this.unwritten.delete(uid);
+    let r;
+    try {
+      r = await this.d.writer.write(
+        path(rr),
+        rr,
+        outcome.write!.status,
+        GUARDS.unlessNodesRecorded,
+      );
+    } catch (err) {
+      this.unwritten.set(uid, result);
+      throw err;
+    }
+    if ('written' in r || 'unchanged' in r) {
+      this.wrote(rr, latest(rr, r));
+      this.emit(rr, outcome.events);
+      this.d.listener.poolsChanged(poolsOf(records));
+      return {};
+    }
+    // Deleted, re-created, recorded by someone else, or refused: nothing points at these nodes.
+    if ('refused' in r) this.refused(rr, r.refused, records.length);
+    await this.giveBack(rr, records);
+    return {};
+  }
+
+  private async release(
+    rr: ResourceRequest,
+    uid: string,
+    step: Extract<Step, { kind: 'release' }>,
+  ): Promise<ReconcileResult> {
+    if (step.announce) {
+      const r = await this.write(rr, step.announce);
+      if (!r) return {};
+      rr = r;
+    }
+    const { released: done, failures } = await releaseRecords(
+      step.records,
+      requestIdentity(rr),
+      this.d.runtime().releasers(profileName(rr), step.records),
+    );
+    if (step.finalize) this.unwritten.delete(uid);
+    const outcome = released(rr, step, done, failures);
+    if (done.length > 0) {
+      this.d.listener.poolsChanged(poolsOf(done));
+      this.d.listener.capacityFreed();
+    }
+    if (outcome.dropFinalizer) {
+      this.rememberFinalized(uid);
+      const after = await removeFinalizer(this.d.client, path(rr), rr, FINALIZER);
+      if (after) this.wrote(rr, after);
+    }
+    return this.apply(rr, outcome);
+  }
+
+  /** The request went without our finalizer: give back what its last state recorded. */
+  private async bury(key: string, tomb: ResourceRequest): Promise<void> {
+    const uid = tomb.metadata.uid ?? key;
+    // A later incarnation under the same name (bound by a former leader, restored from the list)
+    // owns the ledger entries its status records: the engine keys entries by name, so those
+    // names are not the dead incarnation's to give back.
+    const next = this.d.get(key);
+    const taken = new Set(
+      next && next.metadata.uid !== tomb.metadata.uid
+        ? (next.status?.nodes ?? []).map((n) => n.name)
+        : [],
+    );
+    const records = [
+      ...(tomb.status?.nodes ?? []).filter((n) => n.state !== 'Released').map(toRecord),
+      ...(this.unwritten.get(uid)?.nodes.map((n) => n.toRecord()) ?? []),
+    ].filter((r) => !taken.has(r.name));
+    this.unwritten.delete(uid);
+    const { released: done, failures } = await releaseRecords(
+      records,
+      requestIdentity(tomb),
+      this.d.runtime().releasers(profileName(tomb), records),
+    );
+    if (failures.length > 0) {
+      // Keep what is left for the retry; the object is gone, so the log is where it is said.
+      const left = new Set(failures.map((f) => f.name));
+      const nodes = records
+        .filter((r) => left.has(r.name))
+        .map((r) => ({ ...r, state: 'Releasing' as const }));
+      this.tombstones.set(key, { ...tomb, status: { ...(tomb.status ?? {}), nodes } });
+      for (const f of failures)
+        this.d.log.error('release failed', { object: key, node: f.name, error: f.error });
+      throw new Error(`release failed for ${failures.map((f) => f.name).join(', ')}`);
+    }
+    this.tombstones.delete(key);
+    if (taken.size === 0) this.d.forgetRequest(tomb.metadata.namespace ?? '', tomb.metadata.name);
+    this.d.log.debug('released a deleted request', { object: key, nodes: done.length });
+    this.d.listener.poolsChanged(poolsOf(records));
+    this.d.listener.capacityFreed();
+  }
+
+  /** Applies an outcome: its status write, its events, then a retry or a requeue if it asks. */
+  private async apply(rr: ResourceRequest, o: Outcome): Promise<ReconcileResult> {
+    if (o.failure) this.failed(rr, o.failure);
+    if (o.write) await this.write(rr, o.write);
+    this.emit(rr, o.events);
+    for (const f of o.releaseFailures) this.releaseFailed(rr, f);
+    if (o.retry) throw new Error(o.retry);
+    return o.requeueAfterMs !== undefined ? { requeueAfterMs: o.requeueAfterMs } : {};
+  }
+
+  /**
+   * The one status door of this reconciler. Returns the object as it now is, or undefined when
+   * it is gone, superseded (the next pass decides from the fresh copy) or refused.
+   */
+  private async write(
+    rr: ResourceRequest,
+    w: StatusWrite | undefined,
+  ): Promise<ResourceRequest | undefined> {
+    if (!w) return rr;
+    const r = await this.d.writer.write(path(rr), rr, w.status, GUARDS[w.guard]);
+    if ('gone' in r || 'superseded' in r) return undefined;
+    if ('refused' in r) {
+      this.refused(rr, r.refused, 0);
+      return undefined;
+    }
+    return this.wrote(rr, latest(rr, r));
+  }
+
+  /** Nodes no record points at go back to their provisioners at once. */
+  private async giveBack(rr: ResourceRequest, records: NodeRecord[]): Promise<void> {
+    const { failures } = await releaseRecords(
+      records,
+      requestIdentity(rr),
+      this.d.runtime().releasers(profileName(rr), records),
+    );
+    for (const f of failures)
+      this.d.log.error('could not release nodes no request records', {
+        object: keyOf(rr),
+        node: f.name,
+        error: f.error,
+      });
+    this.d.listener.poolsChanged(poolsOf(records));
+    this.d.listener.capacityFreed();
+  }
+
+  /** A status the API server will never take: said on the object, counted, never retried. */
+  private refused(rr: ResourceRequest, err: Error, nodes: number): void {
+    this.d.metrics.statusWriteRefused.inc({ kind: 'ResourceRequest' });
+    this.d.log.error('status write refused', { object: keyOf(rr), error: err.message });
+    const released = nodes > 0 ? `; ${nodes} node(s) obtained for it were released` : '';
+    this.d.recorder.event(
+      rr,
+      'Warning',
+      'StatusWriteRefused',
+      'Record',
+      `the API server refused the status: ${err.message}${released}`,
+    );
+  }
+
+  private failed(rr: ResourceRequest, reason: string): void {
+    this.d.metrics.allocationFailures.inc({ profile: profileName(rr), reason });
+  }
+
+  private emit(rr: ResourceRequest, events: readonly PlannedEvent[]): void {
+    for (const e of events) this.d.recorder.event(rr, e.type, e.reason, e.action, e.note);
+  }
+
+  private releaseFailed(rr: ResourceRequest, f: ReleaseFailure): void {
+    this.d.log.error('release failed', {
+      object: keyOf(rr),
+      node: f.name,
+      provisioner: f.provisioner,
+      error: f.error,
+    });
+    this.d.recorder.event(
+      rr,
+      'Warning',
+      'ReleaseFailed',
+      'Release',
+      `${f.name} (${f.provisioner}): ${f.error}`,
+    );
+  }
+
+  private rememberFinalized(uid: string): void {
+    if (this.finalized.size >= MAX_FINALIZED) this.finalized.clear();
+    this.finalized.add(uid);
+  }
+
+  /** Requests in this cache holding no live node, oldest first: those waiting for capacity. */
+  static pending(requests: readonly ResourceRequest[]): ResourceRequest[] {
+    return requests
+      .filter((rr) => !rr.metadata.deletionTimestamp && !(rr.status?.nodes ?? []).some(isLive))
+      .sort(
+        (a, b) =>
+          (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+          keyOf(a).localeCompare(keyOf(b)),
+      );
+  }
+}
+
+const profileName = profileOf;

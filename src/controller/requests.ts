@@ -1,0 +1,83 @@
+// The ResourceRequest controller: its reconciler, its work queue and the watches it declares
+// (karpenter's Register, Kueue's SetupControllers). What wakes a request up:
+//  - the request itself changed (spec, metadata; not our own status writes);
+//  - it was deleted without our finalizer: its capacity comes back in a reconcile;
+//  - capacity came back (a release), or a pool's spec changed: pending requests, oldest first;
+//  - a HostPool's spec changed: the requests holding nodes on it (Degraded may change).
+import type { ResourceRequest } from '../api/index.js';
+import type { Informer } from '../kube/informer.js';
+import { keyOf } from '../kube/objects.js';
+import { Controller } from '../runtime/controller.js';
+import { statusOnlyChange } from '../runtime/predicates.js';
+import type { InventoryWatch } from './inventory.js';
+import {
+  RequestReconciler,
+  type CapacityListener,
+  type RequestReconcilerDeps,
+} from './request-reconciler.js';
+
+export class RequestController {
+  readonly controller: Controller;
+  readonly reconciler: RequestReconciler;
+  private pendingScheduled = false;
+
+  constructor(
+    private readonly requests: Informer<ResourceRequest>,
+    inventory: InventoryWatch,
+    deps: Omit<RequestReconcilerDeps, 'get' | 'listener'> & {
+      pools: CapacityListener['poolsChanged'];
+    },
+  ) {
+    const { pools, ...rest } = deps;
+    this.reconciler = new RequestReconciler({
+      ...rest,
+      get: (key) => requests.get(key),
+      listener: { poolsChanged: pools, capacityFreed: () => this.enqueuePending() },
+    });
+    this.controller = new Controller(
+      'resourcerequest',
+      (key, signal) => this.reconciler.reconcile(key, signal),
+      deps.metrics,
+      deps.log,
+    );
+    const queue = this.controller.queue;
+    requests.addHandlers({
+      add: (rr) => queue.add(keyOf(rr)),
+      update: (old, rr) => {
+        if (!statusOnlyChange(old, rr)) queue.add(keyOf(rr));
+      },
+      delete: (rr) => {
+        if (this.reconciler.deleted(rr)) queue.add(keyOf(rr));
+      },
+      resync: (rr) => queue.add(keyOf(rr)),
+    });
+    inventory.onChange((kind, name) => {
+      this.enqueuePending();
+      if (kind !== 'HostPool') return;
+      for (const rr of requests.list())
+        if ((rr.status?.nodes ?? []).some((n) => n.hostPool === name)) queue.add(keyOf(rr));
+    });
+  }
+
+  /**
+   * Requests waiting for capacity, oldest first. Coalesced: many releases in one turn of the
+   * event loop cost one scan of the cache.
+   */
+  enqueuePending(): void {
+    if (this.pendingScheduled) return;
+    this.pendingScheduled = true;
+    setImmediate(() => {
+      this.pendingScheduled = false;
+      for (const rr of RequestReconciler.pending(this.requests.list()))
+        this.controller.queue.add(keyOf(rr));
+    });
+  }
+
+  /** Every request, oldest first (a new leader, a new configuration). */
+  enqueueAll(requests: readonly ResourceRequest[]): void {
+    const byAge = [...requests].sort((a, b) =>
+      (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''),
+    );
+    for (const rr of byAge) this.controller.queue.add(keyOf(rr));
+  }
+}

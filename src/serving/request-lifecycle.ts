@@ -1,0 +1,336 @@
+// A ResourceRequest's life as pure decisions. `decide` looks at the request (as cached), the
+// nodes obtained but not yet written, and the runtime's view, and names the one step to take
+// next; after the step's I/O (running the provisioner stack, releasing nodes), `allocated` and
+// `released` say what the status becomes, which events to emit and what is left to do. The
+// reconciler (src/controller/request-reconciler.ts) applies these plans; `berth simulate`
+// (src/sim/simulate.ts) calls the same functions, so the two cannot drift.
+//
+// Finalizer rule (docs/design.md, "The status is the ledger"): a profile whose provisioners keep
+// no state outside Kubernetes needs no finalizer — its capacity comes back on the delete event,
+// or is simply absent from the list a new leader rebuilds from. A profile with an external
+// provisioner (`remote`) holds `berth.dev/release` before anything is provisioned.
+import {
+  FINALIZER,
+  profileOf,
+  type NodeStatus,
+  type ResourceRequest,
+  type ResourceRequestStatus,
+} from '../api/index.js';
+import type { NodeRecord, ReleaseFailure, StackResult } from '../provisioning/index.js';
+import type { HostAvailability } from '../provisioning/runtime.js';
+import { findCondition } from '../runtime/conditions.js';
+import {
+  allocatedStatus,
+  buildStatus,
+  degradedCondition,
+  isLive,
+  toExplanation,
+  toNodeStatus,
+  toRecord,
+  unservedReason,
+  unservedStatus,
+} from './request-status.js';
+
+export { DEFAULT_PROFILE, FINALIZER, profileOf } from '../api/index.js';
+
+export const hasFinalizer = (rr: ResourceRequest): boolean =>
+  (rr.metadata.finalizers ?? []).includes(FINALIZER);
+
+/** What the decisions need to know of the configured operator. */
+export interface ServingView {
+  /** `remote`: a provisioner of the profile keeps state outside Kubernetes (webhook, module). */
+  profile(name: string): { remote: boolean } | undefined;
+  profileNames(): string[];
+  hostAvailability(hostPool: string, host: string): HostAvailability;
+}
+
+/**
+ * Named guards of the status write: on a conflict, may a status computed from the cached copy
+ * replace what the fresh copy says?
+ *  - `unlessNodesRecorded`: only while the fresh copy records no nodes and is not being deleted
+ *    (an allocation must never overwrite another one, nor a deletion);
+ *  - `onSameNodes`: only while the fresh copy records the same nodes and the same deletion state.
+ */
+export type GuardName = 'unlessNodesRecorded' | 'onSameNodes';
+
+export interface StatusWrite {
+  status: ResourceRequestStatus;
+  guard: GuardName;
+}
+
+export interface PlannedEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  action: string;
+  note: string;
+}
+
+/** The next step for a request. */
+export type Step =
+  /** Nothing to do until something changes. */
+  | { kind: 'idle' }
+  /** Write a status (maybe) and emit events; nothing else. */
+  | { kind: 'update'; write?: StatusWrite; events: PlannedEvent[]; failure?: string }
+  /**
+   * Run the profile's stack. `addFinalizer`: the profile is remote and the request does not hold
+   * the finalizer yet — add it before anything is provisioned. `announce`: a status to write
+   * first (a remote stack may take a while: say Provisioning).
+   */
+  | { kind: 'allocate'; profile: string; addFinalizer: boolean; announce?: StatusWrite }
+  /** Nodes were obtained earlier but their status write has not succeeded: write them now. */
+  | { kind: 'record'; result: StackResult }
+  /**
+   * Give nodes back through their provisioners. `finalize`: the request is being deleted and the
+   * finalizer goes once everything is released; otherwise these are zombies (nodes a failed run
+   * could not give back, kept in status as Releasing).
+   */
+  | { kind: 'release'; records: NodeRecord[]; finalize: boolean; announce?: StatusWrite };
+
+/** What to do after a step's I/O. */
+export interface Outcome {
+  write?: StatusWrite;
+  events: PlannedEvent[];
+  /** Failed releases to say (an Event each), kept in status for the retry. */
+  releaseFailures: ReleaseFailure[];
+  /** Drop the finalizer (everything is released). */
+  dropFinalizer?: boolean;
+  /** Not done: back off and try again (the reason goes to the log). */
+  retry?: string;
+  /** Try again after this long even without an event (remote profiles: no capacity events). */
+  requeueAfterMs?: number;
+  /** Why the request is not served, for the failures metric. */
+  failure?: string;
+}
+
+const availabilityOf = (view: ServingView) => (hostPool: string, host: string) =>
+  view.hostAvailability(hostPool, host);
+
+/** The next step for `rr`. `unwritten`: nodes the stack gave whose record is not written yet. */
+export function decide(
+  rr: ResourceRequest,
+  view: ServingView,
+  now: Date,
+  unwritten?: StackResult,
+): Step {
+  if (rr.metadata.deletionTimestamp) {
+    if (!hasFinalizer(rr)) return { kind: 'idle' }; // capacity comes back on the delete event
+    const records = [
+      ...(rr.status?.nodes ?? []).map(toRecord),
+      ...(unwritten?.nodes.map((n) => n.toRecord()) ?? []),
+    ].filter((r) => r.state !== 'Released');
+    const announce =
+      records.length > 0 && rr.status?.phase !== 'Releasing'
+        ? {
+            guard: 'onSameNodes' as const,
+            status: buildStatus(
+              rr,
+              {
+                phase: 'Releasing',
+                nodes: rr.status?.nodes ?? [],
+                explanation: rr.status?.explanation,
+                conditions: [
+                  {
+                    type: 'Ready',
+                    status: 'False',
+                    reason: 'Releasing',
+                    message: 'the request is being deleted',
+                  },
+                ],
+              },
+              now,
+            ),
+          }
+        : undefined;
+    return { kind: 'release', records, finalize: true, announce };
+  }
+
+  const profileName = profileOf(rr);
+  const profile = view.profile(profileName);
+  if (unwritten) return { kind: 'record', result: unwritten };
+
+  const nodes = rr.status?.nodes ?? [];
+  const zombies = nodes.filter((n) => !isLive(n) && n.state !== 'Released');
+  if (zombies.length > 0)
+    return { kind: 'release', records: zombies.map(toRecord), finalize: false };
+  if (nodes.some(isLive)) return observe(rr, view, now);
+
+  if (!profile) {
+    const message = `profile "${profileName}" is not in the operator configuration (profiles: ${view.profileNames().join(', ')})`;
+    return {
+      kind: 'update',
+      write: {
+        guard: 'unlessNodesRecorded',
+        status: unservedStatus(rr, 'Failed', { summary: message }, 'UnknownProfile', message, now),
+      },
+      events:
+        rr.status?.phase === 'Failed'
+          ? []
+          : [{ type: 'Warning', reason: 'UnknownProfile', action: 'Allocate', note: message }],
+      failure: 'UnknownProfile',
+    };
+  }
+  const announce =
+    profile.remote && rr.status?.phase !== 'Provisioning'
+      ? {
+          guard: 'unlessNodesRecorded' as const,
+          status: buildStatus(
+            rr,
+            {
+              phase: 'Provisioning',
+              nodes: [],
+              explanation: rr.status?.explanation,
+              conditions: [
+                {
+                  type: 'Ready',
+                  status: 'False',
+                  reason: 'Provisioning',
+                  message: 'the provisioner stack is running',
+                },
+              ],
+            },
+            now,
+          ),
+        }
+      : undefined;
+  return {
+    kind: 'allocate',
+    profile: profileName,
+    addFinalizer: profile.remote && !hasFinalizer(rr),
+    announce,
+  };
+}
+
+/** Nodes exist: keep Degraded up to date with the hosts under them. */
+function observe(rr: ResourceRequest, view: ServingView, now: Date): Step {
+  const nodes = rr.status?.nodes ?? [];
+  const degraded = degradedCondition(nodes, availabilityOf(view));
+  const before = findCondition(rr.status?.conditions, 'Degraded');
+  const status = buildStatus(
+    rr,
+    {
+      phase: rr.status?.phase ?? 'Ready',
+      nodes,
+      explanation: rr.status?.explanation,
+      conditions: [degraded],
+    },
+    now,
+  );
+  const events: PlannedEvent[] =
+    degraded.status === 'True' && before?.status !== 'True'
+      ? [{ type: 'Warning', reason: 'Degraded', action: 'Observe', note: degraded.message }]
+      : [];
+  return { kind: 'update', write: { guard: 'onSameNodes', status }, events };
+}
+
+/**
+ * The stack ran. Provisioned: the nodes become the record (Ready) with one Normal event.
+ * Otherwise Pending (or still Pending) with the explanation; nodes the stack could not give back
+ * stay on record as Releasing until they are released.
+ */
+export function allocated(
+  rr: ResourceRequest,
+  result: StackResult,
+  view: ServingView,
+  now: Date,
+  remote: boolean,
+  pendingRecheckMs: number,
+): Outcome {
+  if (result.outcome === 'Provisioned') {
+    const { status, nodes, partial, where } = allocatedStatus(
+      rr,
+      result,
+      availabilityOf(view),
+      now,
+    );
+    const shown = where.slice(0, 10).join(', ') + (where.length > 10 ? ', ...' : '');
+    return {
+      write: { guard: 'unlessNodesRecorded', status },
+      events: [
+        {
+          type: 'Normal',
+          reason: 'Allocated',
+          action: 'Allocate',
+          note: `${nodes.length}/${rr.spec.count} node(s)${partial}: ${shown}`,
+        },
+      ],
+      releaseFailures: [],
+    };
+  }
+  const explanation = toExplanation(result);
+  const reason = unservedReason(result);
+  const status = unservedStatus(rr, 'Pending', explanation, reason, explanation.summary, now);
+  status.nodes = result.releaseFailures.map((f) =>
+    toNodeStatus({ ...f.record, state: 'Releasing' }),
+  );
+  return {
+    write: { guard: 'unlessNodesRecorded', status },
+    events:
+      rr.status?.explanation?.summary === explanation.summary
+        ? []
+        : [
+            {
+              type: 'Warning',
+              reason: 'FailedToAllocate',
+              action: 'Allocate',
+              note: explanation.summary,
+            },
+          ],
+    releaseFailures: result.releaseFailures,
+    failure: reason,
+    retry: result.outcome === 'SpawnFailed' ? `spawn failed: ${explanation.summary}` : undefined,
+    requeueAfterMs: remote && result.outcome !== 'SpawnFailed' ? pendingRecheckMs : undefined,
+  };
+}
+
+/**
+ * Nodes were given back (`released`) or not (`failures`). What is released is recorded, so a
+ * retry releases only the rest (each node exactly once). When the request is being deleted and
+ * nothing failed, the finalizer goes.
+ */
+export function released(
+  rr: ResourceRequest,
+  step: { records: readonly NodeRecord[]; finalize: boolean },
+  done: readonly NodeRecord[],
+  failures: readonly ReleaseFailure[],
+): Outcome {
+  const releasedNames = new Set(done.map((r) => r.name));
+  const current = rr.status?.nodes ?? [];
+  const events: PlannedEvent[] = [];
+  if (failures.length === 0) {
+    if (step.finalize) {
+      if (done.length > 0)
+        events.push({
+          type: 'Normal',
+          reason: 'Released',
+          action: 'Release',
+          note: `${done.length} node(s) released`,
+        });
+      return { events, releaseFailures: [], dropFinalizer: true };
+    }
+    // Zombies gone: they leave the record.
+    const nodes = current.filter((n) => !releasedNames.has(n.name) && n.state !== 'Released');
+    return {
+      write:
+        releasedNames.size > 0
+          ? { guard: 'onSameNodes', status: { ...(rr.status ?? {}), nodes } }
+          : undefined,
+      events,
+      releaseFailures: [],
+    };
+  }
+  const inStatus = new Set(current.map((n) => n.name));
+  const nodes: NodeStatus[] = [
+    ...(step.finalize
+      ? current.map((n) => (releasedNames.has(n.name) ? { ...n, state: 'Released' as const } : n))
+      : current.filter((n) => !releasedNames.has(n.name))),
+    ...failures
+      .filter((f) => !inStatus.has(f.name))
+      .map((f) => toNodeStatus({ ...f.record, state: 'Releasing' })),
+  ];
+  return {
+    write: { guard: 'onSameNodes', status: { ...(rr.status ?? {}), nodes } },
+    events,
+    releaseFailures: [...failures],
+    retry: `release failed for ${failures.map((f) => f.name).join(', ')}`,
+  };
+}

@@ -1,0 +1,411 @@
+// The ResourceRequest reconciler on the fake API server (Kueue's table-driven reconcile tests on
+// a fake client are the model). Each case seeds objects, runs reconcile passes, and checks what
+// the server holds, which writes were made, the events, and that every node was released exactly
+// once (ReleaseLedger) and no capacity leaked (the engine's usage).
+import { expect } from 'chai';
+import type { HostPool, OperatorConfig, ResourceRequest } from '../../src/api/index.js';
+import { HostsBackend } from '../../src/allocation/service.js';
+import { KubeError } from '../../src/kube/client.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { AssembledRuntime } from '../../src/provisioning/assemble.js';
+import type { ProfileRuntime, Runtime } from '../../src/provisioning/runtime.js';
+import { RequestReconciler } from '../../src/controller/request-reconciler.js';
+import { StatusWriter } from '../../src/runtime/status-writer.js';
+import { FINALIZER } from '../../src/serving/request-lifecycle.js';
+import { FakeProvisioner, ReleaseLedger } from '../provisioning/helpers/fakes.js';
+import { FakeKube } from '../support/fakekube.js';
+import { RecordingRecorder } from '../support/recorder.js';
+
+const RRS = '/apis/berth.dev/v1alpha1/namespaces/team/resourcerequests';
+const HPS = '/apis/berth.dev/v1alpha1/hostpools';
+const NOW = new Date('2026-03-01T12:00:00Z');
+
+const pool = (hosts: number, state?: 'Maintenance'): HostPool => ({
+  apiVersion: 'berth.dev/v1alpha1',
+  kind: 'HostPool',
+  metadata: { name: 'rack', generation: 1 },
+  spec: {
+    zone: 'z1',
+    hosts: Array.from({ length: hosts }, (_, i) => ({
+      name: `h${i}`,
+      address: `10.0.0.${i + 1}`,
+      capacity: { cpu: '4', memory: '8Gi' },
+      ...(state && i === 0 ? { state } : {}),
+    })),
+  },
+});
+
+const request = (
+  name: string,
+  spec: Partial<ResourceRequest['spec']> = {},
+  extra: Partial<ResourceRequest['metadata']> = {},
+): ResourceRequest => ({
+  apiVersion: 'berth.dev/v1alpha1',
+  kind: 'ResourceRequest',
+  metadata: { name, namespace: 'team', ...extra },
+  spec: { count: 1, resources: { cpu: '1', memory: '1Gi' }, ...spec },
+});
+
+const CONFIG: OperatorConfig = {
+  apiVersion: 'berth.dev/v1alpha1',
+  kind: 'OperatorConfig',
+  profiles: [
+    {
+      name: 'default',
+      provisioners: [{ name: 'hosts', type: 'hosts' }],
+      hostAllocators: [{ type: 'firstFit' }],
+    },
+  ],
+} as OperatorConfig;
+
+/** A runtime whose `remote` profile is a fake external provisioner with a release ledger. */
+function remoteRuntime(base: Runtime, fake: FakeProvisioner): Runtime {
+  const remote: ProfileRuntime = { name: 'remote', provisioners: [fake], remote: true };
+  return {
+    profile: (n) => (n === 'remote' ? remote : base.profile(n)),
+    profileNames: () => [...base.profileNames(), 'remote'],
+    hostAvailability: (p, h) => base.hostAvailability(p, h),
+    releasers: (profile, records) =>
+      profile === 'remote' ? [fake] : base.releasers(profile, records),
+  };
+}
+
+class Harness {
+  readonly kube = new FakeKube(() => NOW);
+  readonly recorder = new RecordingRecorder();
+  readonly backend = new HostsBackend();
+  readonly metrics = new Metrics(false);
+  readonly ledger = new ReleaseLedger();
+  readonly fake: FakeProvisioner;
+  readonly notified = { pools: [] as string[], freed: 0 };
+  readonly reconciler: RequestReconciler;
+  private readonly ac = new AbortController();
+  /** What the reconciler's cache shows; defaults to the server's state. */
+  stale: ResourceRequest | undefined;
+
+  constructor(
+    opts: { hosts?: number; maintenance?: boolean; remote?: Partial<FakeProvisioner['opts']> } = {},
+  ) {
+    const hp = pool(opts.hosts ?? 2, opts.maintenance ? 'Maintenance' : undefined);
+    this.kube.seed(HPS, hp);
+    this.backend.setInventory([hp], []);
+    const assembled = AssembledRuntime.build(CONFIG, this.backend);
+    this.fake = new FakeProvisioner('farm', this.ledger, { capacity: 10, ...opts.remote });
+    const runtime = remoteRuntime(assembled, this.fake);
+    this.reconciler = new RequestReconciler({
+      client: this.kube,
+      writer: new StatusWriter(this.kube),
+      get: (key) => this.stale ?? this.kube.peek(`${RRS}/${key.split('/')[1]}`),
+      runtime: () => runtime,
+      recorder: this.recorder,
+      metrics: this.metrics,
+      log: silentLogger(),
+      now: () => NOW,
+      listener: {
+        poolsChanged: (p) => this.notified.pools.push(...p.hostPools),
+        capacityFreed: () => this.notified.freed++,
+      },
+      forgetRequest: (ns, name) => this.backend.releaseRequest(ns, name),
+      pendingRecheckMs: 60_000,
+    });
+  }
+
+  create(rr: ResourceRequest): ResourceRequest {
+    return this.kube.seed(RRS, rr);
+  }
+
+  get(name: string): ResourceRequest | undefined {
+    return this.kube.peek(`${RRS}/${name}`);
+  }
+
+  reconcile(name: string) {
+    return this.reconciler.reconcile(`team/${name}`, this.ac.signal);
+  }
+
+  /** Nodes the engine holds on the pool. */
+  held(): number {
+    return this.backend.hostPoolUsage('rack')?.nodes ?? 0;
+  }
+
+  statusWrites(): number {
+    return this.kube.writes(/\/resourcerequests\/[^/]+\/status$/).length;
+  }
+}
+
+describe('RequestReconciler', () => {
+  describe('binding', () => {
+    it('a hosts profile binds on the first pass with one status write, one event, no finalizer', async () => {
+      const h = new Harness();
+      h.create(request('web'));
+      expect(await h.reconcile('web')).to.deep.equal({});
+      const rr = h.get('web')!;
+      expect(rr.status?.phase).to.equal('Ready');
+      expect(rr.status?.nodes).to.have.length(1);
+      expect(rr.metadata.finalizers ?? []).to.deep.equal([]);
+      expect(h.kube.writes().map((c) => c.verb)).to.deep.equal(['replace']);
+      expect(h.recorder.reasons()).to.deep.equal(['Normal/Allocated']);
+      expect(h.held()).to.equal(1);
+      expect(h.notified.pools).to.deep.equal(['rack']);
+      // A second pass changes nothing.
+      await h.reconcile('web');
+      expect(h.kube.writes()).to.have.length(1);
+      expect(h.held()).to.equal(1);
+    });
+
+    it('a remote profile adds the finalizer before it provisions, in the same pass', async () => {
+      const h = new Harness();
+      h.create(request('vm', { profile: 'remote', count: 2 }));
+      await h.reconcile('vm');
+      const rr = h.get('vm')!;
+      expect(rr.metadata.finalizers).to.deep.equal([FINALIZER]);
+      expect(rr.status?.phase).to.equal('Ready');
+      expect(rr.status?.nodes?.map((n) => n.provisioner)).to.deep.equal(['farm', 'farm']);
+      const writes = h.kube.writes().map((c) => `${c.verb} ${c.path.split('/').pop()}`);
+      expect(writes).to.deep.equal(['mergePatch vm', 'replace status', 'replace status']);
+      expect(h.fake.calls).to.equal(1);
+    });
+
+    it('a remote request that already holds the finalizer (admission policy) is not patched', async () => {
+      const h = new Harness();
+      h.create(request('vm', { profile: 'remote' }, { finalizers: [FINALIZER] }));
+      await h.reconcile('vm');
+      expect(h.kube.writes().map((c) => c.verb)).to.deep.equal(['replace', 'replace']);
+      expect(h.get('vm')!.status?.phase).to.equal('Ready');
+    });
+
+    it('a cache that lags our own writes neither provisions again nor releases twice', async () => {
+      const h = new Harness();
+      const created = h.create(request('vm', { profile: 'remote', count: 2 }));
+      h.stale = created; // the watch has not delivered any of our writes yet
+      await h.reconcile('vm');
+      await h.reconcile('vm'); // e.g. woken by the finalizer's update event
+      expect(h.fake.calls).to.equal(1);
+      expect(h.fake.held).to.equal(2);
+      await h.kube.delete(`${RRS}/vm`);
+      h.stale = h.get('vm'); // deleting, as the watch shows it
+      await h.reconcile('vm');
+      await h.reconcile('vm'); // the cache still shows the finalizer we removed
+      expect(h.get('vm')).to.equal(undefined);
+      expect(h.ledger.leaked()).to.deep.equal([]);
+      expect(h.ledger.overReleased()).to.deep.equal([]);
+    });
+
+    it('an unknown profile fails clearly, once', async () => {
+      const h = new Harness();
+      h.create(request('x', { profile: 'nope' }));
+      await h.reconcile('x');
+      const rr = h.get('x')!;
+      expect(rr.status?.phase).to.equal('Failed');
+      const ready = rr.status?.conditions?.find((c) => c.type === 'Ready');
+      expect(ready?.reason).to.equal('UnknownProfile');
+      expect(ready?.message).to.match(/profile "nope" is not in the operator configuration/);
+      expect(h.recorder.reasons()).to.deep.equal(['Warning/UnknownProfile']);
+      await h.reconcile('x');
+      expect(h.recorder.events).to.have.length(1);
+      expect(h.statusWrites()).to.equal(1);
+    });
+
+    it('a request that does not fit stays Pending, says why, and holds nothing', async () => {
+      const h = new Harness({ hosts: 1 });
+      h.create(request('big', { resources: { cpu: '64' } }));
+      await h.reconcile('big');
+      const rr = h.get('big')!;
+      expect(rr.status?.phase).to.equal('Pending');
+      expect(rr.status?.explanation?.summary).to.be.a('string').and.not.equal('');
+      expect(h.recorder.reasons()).to.deep.equal(['Warning/FailedToAllocate']);
+      expect(h.held()).to.equal(0);
+    });
+  });
+
+  describe('the status write', () => {
+    it('a conflict with a copy that still records nothing is retried: booked once', async () => {
+      const h = new Harness();
+      h.create(request('web'));
+      h.kube.failNext(
+        { verb: 'replace', path: /status$/ },
+        () => new KubeError(409, 'Conflict', 'modified'),
+      );
+      await h.reconcile('web');
+      expect(h.get('web')!.status?.nodes).to.have.length(1);
+      expect(h.held()).to.equal(1);
+      expect(h.statusWrites()).to.equal(2);
+    });
+
+    it('a conflict with a copy that already records nodes gives ours back', async () => {
+      const h = new Harness();
+      const created = h.create(request('web'));
+      h.stale = created; // the cache lags: it shows no status
+      // Someone (a former leader) recorded nodes in the meantime.
+      await h.kube.replace(`${RRS}/web/status`, {
+        ...created,
+        status: {
+          phase: 'Ready',
+          nodes: [
+            {
+              name: 'web-0',
+              provisioner: 'hosts',
+              hostPool: 'rack',
+              host: 'h1',
+              address: '10.0.0.2',
+              configEntry: '',
+              state: 'Running',
+            },
+          ],
+        },
+      });
+      await h.reconcile('web');
+      expect(h.get('web')!.status?.nodes?.[0]?.host).to.equal('h1');
+      expect(h.held()).to.equal(0); // ours were released; theirs are the record
+      expect(h.notified.freed).to.equal(1);
+    });
+
+    it('a failed write keeps the nodes in memory and writes them on the next pass', async () => {
+      const h = new Harness();
+      h.create({
+        ...request('vm', { profile: 'remote' }, { finalizers: [FINALIZER] }),
+        status: { phase: 'Provisioning' },
+      });
+      h.kube.failNext(
+        { verb: 'replace', path: /status$/ },
+        () => new KubeError(500, 'InternalError', 'etcd timeout'),
+      );
+      await h.reconcile('vm').then(
+        () => expect.fail('should throw'),
+        (e: Error) => expect(e.message).to.match(/etcd timeout/),
+      );
+      expect(h.fake.calls).to.equal(1);
+      expect(h.get('vm')!.status?.nodes ?? []).to.have.length(0);
+      await h.reconcile('vm');
+      expect(h.get('vm')!.status?.nodes).to.have.length(1);
+      expect(h.fake.calls).to.equal(1); // not provisioned twice
+      expect(h.fake.held).to.equal(1);
+      expect(h.ledger.overReleased()).to.deep.equal([]);
+    });
+
+    it('a status the API server refuses for good releases the nodes and says so', async () => {
+      const h = new Harness();
+      h.create(request('web'));
+      h.kube.failNext(
+        { verb: 'replace', path: /status$/ },
+        () => new KubeError(422, 'Invalid', 'status.nodes[0].hostPool: Invalid value'),
+      );
+      await h.reconcile('web');
+      expect(h.held()).to.equal(0);
+      const e = h.recorder.events.find((x) => x.reason === 'StatusWriteRefused');
+      expect(e?.note).to.match(/Invalid value.*1 node\(s\) obtained for it were released/);
+      const refused = await h.metrics.registry.getSingleMetricAsString(
+        'berth_status_write_refused_total',
+      );
+      expect(refused).to.match(/kind="ResourceRequest"\} 1/);
+    });
+
+    it('a request deleted while its nodes were provisioned gives them back', async () => {
+      const h = new Harness();
+      h.create(request('web'));
+      h.kube.failNext(
+        { verb: 'replace', path: /status$/ },
+        () => new KubeError(404, 'NotFound', 'gone'),
+      );
+      await h.reconcile('web');
+      expect(h.held()).to.equal(0);
+      expect(h.recorder.events).to.have.length(0);
+    });
+  });
+
+  describe('release', () => {
+    it('a partial release failure keeps the finalizer and retries only the rest', async () => {
+      let failing = true;
+      const h = new Harness({ remote: { failRelease: (n) => failing && n.endsWith('-1') } });
+      h.create(request('vm', { profile: 'remote', count: 3 }, { finalizers: [FINALIZER] }));
+      await h.reconcile('vm');
+      expect(h.fake.held).to.equal(3);
+      await h.kube.delete(`${RRS}/vm`);
+      await h.reconcile('vm').then(
+        () => expect.fail('should throw'),
+        (e: Error) => expect(e.message).to.match(/release failed for team-vm-1|release failed/),
+      );
+      let rr = h.get('vm')!;
+      expect(rr.metadata.finalizers).to.deep.equal([FINALIZER]);
+      expect(rr.status?.nodes?.map((n) => n.state)).to.deep.equal([
+        'Released',
+        'Running',
+        'Released',
+      ]);
+      expect(h.recorder.reasons()).to.include('Warning/ReleaseFailed');
+      failing = false;
+      await h.reconcile('vm');
+      expect(h.get('vm')).to.equal(undefined); // finalizer dropped: the object is gone
+      expect(h.ledger.leaked()).to.deep.equal([]);
+      expect(h.ledger.overReleased()).to.deep.equal([]);
+      rr = { ...rr, status: { ...rr.status, nodes: [] } };
+      expect(h.reconciler.deleted(rr)).to.equal(false); // its delete event releases nothing
+    });
+
+    it('zombie nodes (Releasing in status) are released and leave the record', async () => {
+      const h = new Harness();
+      const created = h.create(request('vm', { profile: 'remote' }, { finalizers: [FINALIZER] }));
+      const zombie = h.fake.make('vm-9', { namespace: 'team', name: 'vm' });
+      await h.kube.replace(`${RRS}/vm/status`, {
+        ...created,
+        status: {
+          phase: 'Pending',
+          nodes: [{ ...zombie.toRecord(), state: 'Releasing' }],
+        },
+      });
+      await h.reconcile('vm');
+      expect(h.ledger.releases.get('farm/vm-9')).to.equal(1);
+      // Released, then served on the next pass.
+      await h.reconcile('vm');
+      expect(h.get('vm')!.status?.nodes?.map((n) => n.name)).to.deep.equal(['vm-0']);
+      expect(h.ledger.overReleased()).to.deep.equal([]);
+    });
+
+    it('a request deleted without a finalizer gives its capacity back exactly once', async () => {
+      const h = new Harness();
+      h.create(request('web', { count: 2 }));
+      await h.reconcile('web');
+      expect(h.held()).to.equal(2);
+      const last = h.get('web')!;
+      await h.kube.delete(`${RRS}/web`);
+      expect(h.get('web')).to.equal(undefined);
+      expect(h.reconciler.deleted(last)).to.equal(true);
+      await h.reconcile('web');
+      expect(h.held()).to.equal(0);
+      expect(h.notified.freed).to.equal(1);
+      await h.reconcile('web'); // a second pass has nothing left to give back
+      expect(h.notified.freed).to.equal(1);
+    });
+
+    it('a remote request stripped of its finalizer is still released through its provisioner, once', async () => {
+      const h = new Harness();
+      h.create(request('vm', { profile: 'remote', count: 2 }));
+      await h.reconcile('vm');
+      const last = h.get('vm')!;
+      await h.kube.mergePatch(`${RRS}/vm`, { metadata: { finalizers: null } });
+      await h.kube.delete(`${RRS}/vm`);
+      expect(h.reconciler.deleted(last)).to.equal(true);
+      await h.reconcile('vm');
+      expect(h.ledger.leaked()).to.deep.equal([]);
+      expect(h.ledger.overReleased()).to.deep.equal([]);
+    });
+  });
+
+  describe('observe', () => {
+    it('a host going to Maintenance makes the request Degraded, with one Warning', async () => {
+      const h = new Harness({ hosts: 1 });
+      h.create(request('web'));
+      await h.reconcile('web');
+      const hp = pool(1, 'Maintenance');
+      h.backend.setInventory([hp], []);
+      await h.reconcile('web');
+      const rr = h.get('web')!;
+      const degraded = rr.status?.conditions?.find((c) => c.type === 'Degraded');
+      expect(degraded?.status).to.equal('True');
+      expect(degraded?.message).to.match(/rack\/h0 \(Maintenance\)/);
+      expect(h.recorder.reasons()).to.deep.equal(['Normal/Allocated', 'Warning/Degraded']);
+      await h.reconcile('web');
+      expect(h.recorder.events).to.have.length(2);
+    });
+  });
+});

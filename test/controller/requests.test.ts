@@ -1,0 +1,295 @@
+// The ResourceRequest controller's watches, on real informers over the fake API server with the
+// hosts engine behind them: what wakes a request up (a pool spec change, capacity given back by
+// a delete, its own spec) and what does not (status-only changes, a delete with nothing to give).
+import { expect } from 'chai';
+import type {
+  HostPool,
+  OperatorConfig,
+  ResourceRequest,
+  StoragePool,
+} from '../../src/api/index.js';
+import { HostsBackend } from '../../src/allocation/service.js';
+import { InventoryWatch } from '../../src/controller/inventory.js';
+import { RequestController } from '../../src/controller/requests.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { AssembledRuntime } from '../../src/provisioning/assemble.js';
+import { StatusWriter } from '../../src/runtime/status-writer.js';
+import { FakeKube } from '../support/fakekube.js';
+import { RecordingRecorder } from '../support/recorder.js';
+import { flush, testInformer, until } from '../support/settle.js';
+
+const RRS = '/apis/berth.dev/v1alpha1/namespaces/team/resourcerequests';
+const ALL_RRS = '/apis/berth.dev/v1alpha1/resourcerequests';
+const HPS = '/apis/berth.dev/v1alpha1/hostpools';
+const SPS = '/apis/berth.dev/v1alpha1/storagepools';
+const NOW = new Date('2026-03-01T12:00:00Z');
+
+const CONFIG = {
+  apiVersion: 'berth.dev/v1alpha1',
+  kind: 'OperatorConfig',
+  profiles: [
+    {
+      name: 'default',
+      provisioners: [{ name: 'hosts', type: 'hosts' }],
+      hostAllocators: [{ type: 'firstFit' }],
+    },
+  ],
+} as OperatorConfig;
+
+const pool = (hosts: number, state?: 'Maintenance'): HostPool => ({
+  apiVersion: 'berth.dev/v1alpha1',
+  kind: 'HostPool',
+  metadata: { name: 'rack' },
+  spec: {
+    zone: 'z1',
+    hosts: Array.from({ length: hosts }, (_, i) => ({
+      name: `h${i}`,
+      address: `10.0.0.${i + 1}`,
+      capacity: { cpu: '4', memory: '8Gi' },
+      ...(state && i === 0 ? { state } : {}),
+    })),
+  },
+});
+
+/** A request for 3 of a host's 4 cores: one per host. Created `age` minutes after 11:00. */
+const request = (name: string, age: number): ResourceRequest => ({
+  apiVersion: 'berth.dev/v1alpha1',
+  kind: 'ResourceRequest',
+  metadata: {
+    name,
+    namespace: 'team',
+    creationTimestamp: `2026-03-01T11:${String(age).padStart(2, '0')}:00Z`,
+  },
+  spec: { count: 1, resources: { cpu: '3', memory: '1Gi' } },
+});
+
+class Harness {
+  readonly kube = new FakeKube(() => NOW);
+  readonly backend = new HostsBackend();
+  readonly metrics = new Metrics(false);
+  readonly requests = testInformer<ResourceRequest>(this.kube, ALL_RRS);
+  readonly hostPools = testInformer<HostPool>(this.kube, HPS);
+  readonly storagePools = testInformer<StoragePool>(this.kube, SPS);
+  readonly inventory: InventoryWatch;
+  readonly rc: RequestController;
+  rebuilds = 0;
+  private readonly ac = new AbortController();
+  private running: Promise<void>[] = [];
+
+  constructor(hosts = 1) {
+    this.kube.seed(HPS, pool(hosts));
+    const runtime = AssembledRuntime.build(CONFIG, this.backend);
+    const owner = {
+      setInventory: (hp: readonly HostPool[], sp: readonly StoragePool[]) => {
+        this.rebuilds++;
+        return this.backend.setInventory(hp, sp);
+      },
+    };
+    this.inventory = new InventoryWatch(owner, this.hostPools, this.storagePools, silentLogger());
+    this.rc = new RequestController(this.requests, this.inventory, {
+      client: this.kube,
+      writer: new StatusWriter(this.kube),
+      runtime: () => runtime,
+      recorder: new RecordingRecorder(),
+      metrics: this.metrics,
+      log: silentLogger(),
+      now: () => NOW,
+      pools: () => undefined,
+      forgetRequest: (ns, name) => this.backend.releaseRequest(ns, name),
+      pendingRecheckMs: 60_000,
+    });
+  }
+
+  /** Runs the informers; with `reconcile`, also the controller (else keys stay queued). */
+  async start(reconcile: boolean): Promise<void> {
+    const s = this.ac.signal;
+    this.running = [this.requests.run(s), this.hostPools.run(s), this.storagePools.run(s)];
+    await Promise.all([
+      this.requests.waitForSync(),
+      this.hostPools.waitForSync(),
+      this.storagePools.waitForSync(),
+    ]);
+    this.inventory.refresh();
+    if (reconcile) this.rc.controller.start(1, s);
+    await this.settle();
+  }
+
+  async settle(): Promise<void> {
+    await flush(40);
+  }
+
+  async stop(): Promise<void> {
+    this.ac.abort();
+    await this.rc.controller.stop();
+    await Promise.all(this.running);
+  }
+
+  /** The keys queued (the controller not running), in order; empties the queue. */
+  async queued(): Promise<string[]> {
+    const q = this.rc.controller.queue;
+    const keys: string[] = [];
+    while (q.length > 0) {
+      const k = (await q.get())!;
+      keys.push(k);
+      q.done(k);
+    }
+    return keys;
+  }
+
+  phase(name: string): string | undefined {
+    return this.kube.peek<ResourceRequest>(`${RRS}/${name}`)?.status?.phase;
+  }
+
+  async reconciles(): Promise<number> {
+    const m = await this.metrics.registry.getSingleMetricAsString(
+      'controller_runtime_reconcile_total',
+    );
+    return [...m.matchAll(/\} (\d+)/g)].reduce((n, x) => n + Number(x[1]), 0);
+  }
+
+  held(): number {
+    return this.backend.hostPoolUsage('rack')?.nodes ?? 0;
+  }
+}
+
+describe('RequestController watches', () => {
+  it('a pool spec change rebuilds the inventory once and binds the pending requests, oldest first', async () => {
+    const h = new Harness(1);
+    // Listed (and first queued) in this order; the pending scan goes by age: b before c.
+    h.kube.seed(RRS, request('a', 1));
+    h.kube.seed(RRS, request('c', 3));
+    h.kube.seed(RRS, request('b', 2));
+    await h.start(true);
+    expect([h.phase('a'), h.phase('b'), h.phase('c')]).to.deep.equal([
+      'Ready',
+      'Pending',
+      'Pending',
+    ]);
+    h.rebuilds = 0;
+    // The pool grows by one host: room for the oldest pending request only.
+    await h.kube.mergePatch(`${HPS}/rack`, { spec: { hosts: pool(2).spec.hosts } });
+    await until(() => h.phase('b') === 'Ready', 'b bound');
+    await h.settle();
+    expect(h.rebuilds).to.equal(1);
+    expect(h.phase('c')).to.equal('Pending');
+    expect(h.held()).to.equal(2);
+    await h.stop();
+  });
+
+  it('a HostPool spec change queues the pending requests and those holding nodes on it', async () => {
+    const h = new Harness(2);
+    const node = {
+      name: 'held-0',
+      provisioner: 'hosts',
+      hostPool: 'rack',
+      host: 'h0',
+      address: '10.0.0.1',
+      configEntry: '',
+      state: 'Running' as const,
+    };
+    h.kube.seed(RRS, { ...request('held', 1), status: { phase: 'Ready', nodes: [node] } });
+    h.kube.seed(RRS, {
+      ...request('elsewhere', 2),
+      status: { phase: 'Ready', nodes: [{ ...node, hostPool: 'other' }] },
+    });
+    h.kube.seed(RRS, request('waiting', 3));
+    await h.start(false);
+    await h.queued(); // the initial adds
+    await h.kube.mergePatch(`${HPS}/rack`, { spec: { hosts: pool(2, 'Maintenance').spec.hosts } });
+    await h.settle();
+    expect((await h.queued()).sort()).to.deep.equal(['team/held', 'team/waiting']);
+    await h.stop();
+  });
+
+  const quiet: Array<{ name: string; act(h: Harness): Promise<unknown> }> = [
+    {
+      name: "a pool's status write",
+      act: async (h) => {
+        const hp = h.kube.peek<HostPool>(`${HPS}/rack`)!;
+        return h.kube.replace(`${HPS}/rack/status`, { ...hp, status: { hostCount: 1 } });
+      },
+    },
+    {
+      name: "a request's own status write",
+      act: async (h) => {
+        const rr = h.kube.peek<ResourceRequest>(`${RRS}/b`)!;
+        const status = { ...rr.status, phase: 'Pending' as const, conditions: [] };
+        return h.kube.replace(`${RRS}/b/status`, { ...rr, status });
+      },
+    },
+    {
+      name: 'the delete of a request that held nothing',
+      act: (h) => h.kube.delete(`${RRS}/b`),
+    },
+  ];
+  for (const c of quiet)
+    it(`${c.name} wakes no request`, async () => {
+      const h = new Harness(1);
+      h.kube.seed(RRS, request('a', 1));
+      h.kube.seed(RRS, request('b', 2));
+      await h.start(true);
+      h.rebuilds = 0;
+      const before = await h.reconciles();
+      await c.act(h);
+      await h.settle();
+      expect((await h.reconciles()) - before).to.equal(0);
+      expect(h.rebuilds).to.equal(0);
+      await h.stop();
+    });
+
+  it('a spec change of a request queues it', async () => {
+    const h = new Harness(1);
+    h.kube.seed(RRS, request('a', 1));
+    await h.start(false);
+    expect(await h.queued()).to.deep.equal(['team/a']);
+    await h.kube.mergePatch(`${RRS}/a`, { spec: { count: 2 } });
+    await h.settle();
+    expect(await h.queued()).to.deep.equal(['team/a']);
+    await h.stop();
+  });
+
+  it('the delete of a request without finalizer queues its key and gives its capacity back once', async () => {
+    const h = new Harness(1);
+    h.kube.seed(RRS, request('a', 1));
+    h.kube.seed(RRS, request('b', 2));
+    await h.start(true);
+    expect(h.held()).to.equal(1);
+    expect(h.phase('b')).to.equal('Pending');
+    const before = await h.reconciles();
+    await h.kube.delete(`${RRS}/a`);
+    // a's key: its capacity comes back; then b, woken by the capacity, is bound on it.
+    await until(() => h.phase('b') === 'Ready', 'b bound on the freed host');
+    await h.settle();
+    expect(h.held()).to.equal(1);
+    expect((await h.reconciles()) - before).to.be.at.least(2);
+    await h.stop();
+  });
+
+  it('enqueueAll queues every request oldest first', async () => {
+    const h = new Harness(1);
+    await h.start(false);
+    h.rc.enqueueAll([request('c', 3), request('a', 1), request('b', 2)]);
+    expect(await h.queued()).to.deep.equal(['team/a', 'team/b', 'team/c']);
+    await h.stop();
+  });
+
+  it('many capacity releases in one turn cost one scan of the pending requests', async () => {
+    const h = new Harness(1);
+    h.kube.seed(RRS, request('b', 2));
+    h.kube.seed(RRS, request('a', 1));
+    await h.start(false);
+    await h.queued();
+    let scans = 0;
+    const list = h.requests.list.bind(h.requests);
+    h.requests.list = () => {
+      scans++;
+      return list();
+    };
+    for (let i = 0; i < 10; i++) h.rc.enqueuePending();
+    await h.settle();
+    expect(scans).to.equal(1);
+    expect(await h.queued()).to.deep.equal(['team/a', 'team/b']);
+    await h.stop();
+  });
+});
