@@ -23,5 +23,7 @@ COPY package.json ./
 COPY crds ./crds
 USER 65532:65532
 EXPOSE 8080 8081
-ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
+# A young generation of 3×4 MiB instead of V8's default of up to 3×64 MiB: the operator keeps
+# little garbage between events, and this keeps its RSS within its budget (docs/benchmarks.md).
+ENTRYPOINT ["node", "--max-semi-space-size=4", "/app/dist/src/cli/main.js"]
 CMD ["run", "--config=/etc/berth/config.yaml"]

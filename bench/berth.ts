@@ -6,7 +6,7 @@
 //                   many VM slots as the hosts have CPUs;
 //   webhook-policy  the same, with the MutatingAdmissionPolicy of manifests/admission.yaml applied.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from './lib/kubeclient.js';
 import { createAndWait, measure, type Result } from './lib/measure.js';
@@ -110,11 +110,22 @@ export function unthrottled(): string[] {
   return runFlags;
 }
 
-/** `berth run` against the plane, as `make run` starts it but without leader election. */
+/**
+ * The Node.js flags the container image runs the operator with (the Dockerfile's ENTRYPOINT),
+ * so the bench measures the operator as it is shipped.
+ */
+export function shippedNodeFlags(): string[] {
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'));
+  const argv = m?.[1] ? (JSON.parse(m[1]) as string[]) : [];
+  return argv.filter((a) => a.startsWith('--'));
+}
+
+/** `berth run` against the plane, as the image starts it but without leader election. */
 export function startOperator(plane: Plane, configPath: string, workers: number, logFile: string) {
   return startProcess(
     process.execPath,
     [
+      ...shippedNodeFlags(),
       join(root, 'dist/src/cli/main.js'),
       'run',
       ...unthrottled(),

@@ -61,6 +61,14 @@ export function name(description: string) {
   return Type.String({ description, maxLength: LIMITS.name, pattern: DNS_LABEL_PATTERN });
 }
 
+/**
+ * The name of a HostPool or StoragePool: an object name (DNS-1123 subdomain, up to 253), so every
+ * pool the API server accepts can be named wherever a pool is referred to, status included.
+ */
+export function poolName(description: string) {
+  return Type.String({ description, maxLength: LIMITS.subdomain, pattern: DNS_SUBDOMAIN_PATTERN });
+}
+
 export function int(
   description: string,
   minimum: number,

@@ -3,7 +3,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Conditions, ObservedGeneration, kindSchema } from './common.js';
 import {
-  DNS_LABEL_PATTERN,
+  DNS_SUBDOMAIN_PATTERN,
+  poolName,
   LIMITS,
   enumOf,
   int,
@@ -38,8 +39,8 @@ export const Placement = object(
   {
     zone: Type.Optional(name('Only hosts in this zone.')),
     pod: Type.Optional(name('Only hosts in this pod.')),
-    hostPool: Type.Optional(name('Only hosts of this HostPool.')),
-    storagePool: Type.Optional(name('Put every volume on this StoragePool.')),
+    hostPool: Type.Optional(poolName('Only hosts of this HostPool.')),
+    storagePool: Type.Optional(poolName('Put every volume on this StoragePool.')),
   },
   {
     description:
@@ -51,7 +52,14 @@ export const Avoid = object(
   {
     zones: Type.Optional(nameList('Zones to avoid, and everything in them.')),
     pods: Type.Optional(nameList('Pods to avoid, and everything in them.')),
-    hostPools: Type.Optional(nameList('HostPools to avoid, and all their hosts.')),
+    hostPools: Type.Optional(
+      nameList(
+        'HostPools to avoid, and all their hosts.',
+        LIMITS.avoid,
+        DNS_SUBDOMAIN_PATTERN,
+        LIMITS.subdomain,
+      ),
+    ),
     hosts: Type.Optional(
       nameList(
         'Hosts to avoid, as <hostPool>/<host>.',
@@ -61,7 +69,7 @@ export const Avoid = object(
       ),
     ),
     storagePools: Type.Optional(
-      nameList('StoragePools to avoid.', LIMITS.avoid, DNS_LABEL_PATTERN),
+      nameList('StoragePools to avoid.', LIMITS.avoid, DNS_SUBDOMAIN_PATTERN, LIMITS.subdomain),
     ),
   },
   {
@@ -121,7 +129,7 @@ export const ResourceRequestSpec = withRules(
 export const NodeVolume = object(
   {
     name: name('Name of the requested volume.'),
-    storagePool: name('StoragePool the volume is on.'),
+    storagePool: poolName('StoragePool the volume is on.'),
     size: quantity('Size allocated.'),
   },
   { description: 'A volume placed for a node.' },
@@ -136,7 +144,7 @@ export const NodeStatus = object(
   {
     name: name('Name of the node, stable: <request>-<index>.'),
     provisioner: name('Provisioner of the profile that made the node.'),
-    hostPool: Type.Optional(name('HostPool of the host, for nodes of a hosts provisioner.')),
+    hostPool: Type.Optional(poolName('HostPool of the host, for nodes of a hosts provisioner.')),
     host: Type.Optional(name('Host within the HostPool.')),
     address: str('Address the node is reached at.', LIMITS.address),
     port: Type.Optional(int('Port of the node.', 1, 65535)),

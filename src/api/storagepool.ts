@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Conditions, ObservedGeneration, kindSchema } from './common.js';
 import {
   LIMITS,
+  poolName,
   enumOf,
   fraction,
   int,
@@ -35,7 +36,7 @@ export const StoragePoolSpec = withRules(
         ),
       ),
       hostPool: Type.Optional(
-        name('The HostPool whose hosts share this pool. Required for scope Cluster.'),
+        poolName('The HostPool whose hosts share this pool. Required for scope Cluster.'),
       ),
       zone: Type.Optional(name('The zone whose hosts share this pool. Required for scope Zone.')),
       capacity: quantity('Size of the pool, e.g. 10Ti.'),

@@ -177,6 +177,22 @@ export class RequestReconciler {
     }
   }
 
+  /**
+   * The cache now holds `rr`: once it is no version our writes replaced, our copy of the request
+   * is no longer needed (called for every update event, so the memory does not grow with every
+   * request ever written).
+   */
+  observed(rr: ResourceRequest): void {
+    const key = keyOf(rr);
+    const mine = this.ours.get(key);
+    if (mine && !mine.stale.has(rr.metadata.resourceVersion ?? '')) this.ours.delete(key);
+  }
+
+  /** How many requests' own writes are remembered (for tests and the memory bound). */
+  remembered(): number {
+    return this.ours.size;
+  }
+
   /** The request as cached, or as our own later write left it when the cache is behind it. */
   private current(key: string): ResourceRequest | undefined {
     const cached = this.d.get(key);

@@ -8,6 +8,7 @@ import type { ResourceRequest } from '../api/index.js';
 import type { Informer } from '../kube/informer.js';
 import { keyOf } from '../kube/objects.js';
 import { Controller } from '../runtime/controller.js';
+import type { Clock } from '../support/time.js';
 import { statusOnlyChange } from '../runtime/predicates.js';
 import type { InventoryWatch } from './inventory.js';
 import {
@@ -26,24 +27,32 @@ export class RequestController {
     inventory: InventoryWatch,
     deps: Omit<RequestReconcilerDeps, 'get' | 'listener'> & {
       pools: CapacityListener['poolsChanged'];
+      /** For the work queue's delays (tests pass a fake one). */
+      clock?: Clock;
     },
   ) {
-    const { pools, ...rest } = deps;
+    const { pools, clock: _clock, ...rest } = deps;
     this.reconciler = new RequestReconciler({
       ...rest,
       get: (key) => requests.get(key),
       listener: { poolsChanged: pools, capacityFreed: () => this.enqueuePending() },
     });
+    // Oldest first, whatever order the events (or a relist) came in: a newer request never
+    // takes capacity an older one is waiting for just because it was listed first.
+    const age = (key: string) => requests.get(key)?.metadata.creationTimestamp ?? '';
     this.controller = new Controller(
       'resourcerequest',
       (key, signal) => this.reconciler.reconcile(key, signal),
       deps.metrics,
       deps.log,
+      deps.clock,
+      (a, b) => age(a).localeCompare(age(b)) || (a < b ? -1 : a > b ? 1 : 0),
     );
     const queue = this.controller.queue;
     requests.addHandlers({
       add: (rr) => queue.add(keyOf(rr)),
       update: (old, rr) => {
+        this.reconciler.observed(rr);
         if (!statusOnlyChange(old, rr)) queue.add(keyOf(rr));
       },
       delete: (rr) => {
@@ -73,11 +82,8 @@ export class RequestController {
     });
   }
 
-  /** Every request, oldest first (a new leader, a new configuration). */
+  /** Every request (a new leader, a new configuration); the queue serves them oldest first. */
   enqueueAll(requests: readonly ResourceRequest[]): void {
-    const byAge = [...requests].sort((a, b) =>
-      (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''),
-    );
-    for (const rr of byAge) this.controller.queue.add(keyOf(rr));
+    for (const rr of requests) this.controller.queue.add(keyOf(rr));
   }
 }

@@ -31,11 +31,14 @@ export class Controller {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     clock: Clock = realClock,
+    /** The order keys are served in (default: first queued, first served). */
+    order?: (a: string, b: string) => number,
   ) {
     this.queue = new WorkQueue<string>(
       clock,
       defaultRateLimiter(clock),
       metrics.queueMetrics(name),
+      order,
     );
   }
 
@@ -72,14 +75,15 @@ export class Controller {
         this.metrics.reconcileErrors.inc(labels);
         // A conflict only means our cache was a step behind; the retry reads the new version.
         const log = isConflict(err) ? this.log.info.bind(this.log) : this.log.warn.bind(this.log);
-        log('reconcile failed; retrying with backoff', {
+        const retrying = !(err instanceof TerminalError);
+        log(retrying ? 'reconcile failed; retrying with backoff' : 'reconcile failed for good', {
           controller: this.name,
           object: key,
           error: err instanceof Error ? err.message : String(err),
           retries: this.queue.retries(key),
         });
-        if (err instanceof TerminalError) this.queue.forget(key);
-        else this.queue.addRateLimited(key);
+        if (retrying) this.queue.addRateLimited(key);
+        else this.queue.forget(key);
       } finally {
         end();
         this.metrics.activeWorkers.dec(labels);

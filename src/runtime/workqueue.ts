@@ -2,15 +2,17 @@
 //  - a key is queued at most once however many events arrive for it (bursts collapse);
 //  - a key is never handed to two workers at once: added while being processed, it is marked
 //    dirty and queued again when the worker calls done();
-//  - failures back off per key (rate limiter); requeue-after delays without blocking workers.
+//  - failures back off per key (rate limiter); requeue-after delays without blocking workers;
+//  - keys are served first in, first out, or in the controller's order when it gives one.
 import type { Clock } from '../support/time.js';
 import type { QueueMetrics } from '../observability/metrics.js';
+import { Fifo, Ordered, type Pending } from './pending.js';
 import type { RateLimiter } from './ratelimiter.js';
 
 const noMetrics: QueueMetrics = { depth() {}, added() {}, retried() {}, queued() {}, worked() {} };
 
 export class WorkQueue<K> {
-  private readonly queue: K[] = [];
+  private readonly queue: Pending<K>;
   private readonly dirty = new Set<K>();
   private readonly processing = new Map<K, number>();
   private readonly enqueuedAt = new Map<K, number>();
@@ -23,7 +25,11 @@ export class WorkQueue<K> {
     private readonly clock: Clock,
     private readonly limiter: RateLimiter<K>,
     private readonly metrics: QueueMetrics = noMetrics,
-  ) {}
+    /** Serve the least key first instead of the first queued (e.g. the oldest object). */
+    order?: (a: K, b: K) => number,
+  ) {
+    this.queue = order ? new Ordered(order) : new Fifo();
+  }
 
   get length(): number {
     return this.queue.length;
@@ -101,7 +107,7 @@ export class WorkQueue<K> {
     this.shuttingDown = true;
     for (const d of this.delayed.values()) d.cancel();
     this.delayed.clear();
-    this.queue.length = 0;
+    this.queue.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
     if (this.processing.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.drained.push(resolve));

@@ -191,6 +191,18 @@ describe('RequestReconciler', () => {
       expect(h.ledger.overReleased()).to.deep.equal([]);
     });
 
+    it('forgets its own copy of a request once the watch has shown the write', async () => {
+      const h = new Harness();
+      const created = h.create(request('web'));
+      h.stale = created;
+      await h.reconcile('web');
+      expect(h.reconciler.remembered()).to.equal(1);
+      h.reconciler.observed(created); // an older version: still needed
+      expect(h.reconciler.remembered()).to.equal(1);
+      h.reconciler.observed(h.get('web')!); // the watch caught up
+      expect(h.reconciler.remembered()).to.equal(0);
+    });
+
     it('an unknown profile fails clearly, once', async () => {
       const h = new Harness();
       h.create(request('x', { profile: 'nope' }));

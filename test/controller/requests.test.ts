@@ -154,6 +154,21 @@ class Harness {
 }
 
 describe('RequestController watches', () => {
+  it('binds the oldest request first, whatever order the list brought them in', async () => {
+    const h = new Harness(1);
+    // Listed newest first: the add events queue them in that order.
+    h.kube.seed(RRS, request('newest', 3));
+    h.kube.seed(RRS, request('middle', 2));
+    h.kube.seed(RRS, request('oldest', 1));
+    await h.start(true);
+    expect([h.phase('oldest'), h.phase('middle'), h.phase('newest')]).to.deep.equal([
+      'Ready',
+      'Pending',
+      'Pending',
+    ]);
+    await h.stop();
+  });
+
   it('a pool spec change rebuilds the inventory once and binds the pending requests, oldest first', async () => {
     const h = new Harness(1);
     // Listed (and first queued) in this order; the pending scan goes by age: b before c.

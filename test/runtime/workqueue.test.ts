@@ -117,3 +117,18 @@ describe('rate limiters', () => {
     expect(r.when('e')).to.equal(0);
   });
 });
+
+describe('WorkQueue with an order', () => {
+  it('serves the least key first, whatever order they were added in, and once each', async () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue<number>(clock, defaultRateLimiter(clock), undefined, (a, b) => a - b);
+    for (const k of [5, 3, 9, 1, 3, 7, 2, 8]) q.add(k);
+    const out: number[] = [];
+    while (q.length > 0) {
+      const k = (await q.get())!;
+      out.push(k);
+      q.done(k);
+    }
+    expect(out).to.deep.equal([1, 2, 3, 5, 7, 8, 9]);
+  });
+});
