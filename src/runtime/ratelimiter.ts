@@ -1,7 +1,8 @@
 // Rate limiters for the work queue, as controller-runtime's default: the slower of a per-key
 // exponential backoff (a failing key waits 5ms, 10ms, ... up to a cap) and a token bucket over
 // all keys (so a storm of failures cannot flood the API server).
-import type { Clock } from '../support/time.js';
+import { backoff, type Clock } from '../support/time.js';
+import { TokenBucket } from '../support/token-bucket.js';
 
 export interface RateLimiter<K> {
   /** Delay before `key` may be processed again after a failure. */
@@ -19,7 +20,7 @@ export class ExponentialFailureRateLimiter<K> implements RateLimiter<K> {
   when(key: K): number {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
-    return Math.min(this.baseMs * 2 ** n, this.maxMs);
+    return backoff(this.baseMs, n, this.maxMs);
   }
   forget(key: K): void {
     this.failures.delete(key);
@@ -30,22 +31,12 @@ export class ExponentialFailureRateLimiter<K> implements RateLimiter<K> {
 }
 
 export class BucketRateLimiter<K> implements RateLimiter<K> {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private readonly qps: number,
-    private readonly burst: number,
-    private readonly clock: Clock,
-  ) {
-    this.tokens = burst;
-    this.last = clock.now();
+  private readonly bucket: TokenBucket;
+  constructor(qps: number, burst: number, clock: Clock) {
+    this.bucket = new TokenBucket(qps, burst, clock);
   }
   when(_key: K): number {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
+    return this.bucket.reserve();
   }
   forget(_key: K): void {}
   retries(_key: K): number {

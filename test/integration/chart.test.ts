@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { remoteProfiles } from '../../src/api/index.js';
 import { createNamespace, helm, kubectl, kubectlOk, repoRoot, useControlPlane } from './harness.js';
 import { startOperator } from './operator-process.js';
 
@@ -158,6 +159,45 @@ describe('integration: the Helm chart and the kustomize base', function () {
     for (const crd of dropped)
       expect(crd.metadata.annotations ?? {}).not.to.have.property('helm.sh/resource-policy');
     expect(await crdsOf(['--set', 'crds.install=false'])).to.deep.equal([]);
+  });
+
+  it('renders the admission policy with the profiles whose provisioners are external', async () => {
+    const profiles = [
+      { name: 'default', provisioners: [{ name: 'rack', type: 'hosts' }] },
+      {
+        name: 'burst',
+        provisioners: [
+          { name: 'rack', type: 'hosts' },
+          { name: 'farm', type: 'webhook', url: 'https://farm.example/provision' },
+        ],
+      },
+      {
+        name: 'laptop',
+        provisioners: [{ name: 'local', type: 'multilocal', address: '127.0.0.1', basePort: 7100 }],
+      },
+    ];
+    const docs = parseManifests(
+      await template('berth', 'berth-system', [
+        '--set-json',
+        `config.profiles=${JSON.stringify(profiles)}`,
+      ]),
+    );
+    const cm = docs.find((d) => d.kind === 'ConfigMap') as unknown as {
+      data: Record<string, string>;
+    };
+    // The chart's rule and the operator's are the same rule.
+    expect(cm.data['remote-profiles']).to.equal(remoteProfiles({ profiles } as never).join(','));
+    expect(cm.data['remote-profiles']).to.equal('burst');
+    const policy = docs.find((d) => d.kind === 'MutatingAdmissionPolicy');
+    const binding = docs.find((d) => d.kind === 'MutatingAdmissionPolicyBinding') as unknown as {
+      spec: { paramRef: { name: string; namespace: string } };
+    };
+    expect(policy).to.not.equal(undefined);
+    expect(binding.spec.paramRef).to.include({ name: 'berth-config', namespace: 'berth-system' });
+    const off = parseManifests(
+      await template('berth', 'berth-system', ['--set', 'admissionPolicy.enabled=false']),
+    );
+    expect(off.filter((d) => d.kind.startsWith('MutatingAdmissionPolicy'))).to.deep.equal([]);
   });
 
   it('renders a PodDisruptionBudget only when a replica may be evicted', async () => {
@@ -493,6 +533,8 @@ describe('integration: the Helm chart and the kustomize base', function () {
           'customresourcedefinition.apiextensions.k8s.io',
           'customresourcedefinition.apiextensions.k8s.io',
           'deployment.apps',
+          'mutatingadmissionpolicy.admissionregistration.k8s.io',
+          'mutatingadmissionpolicybinding.admissionregistration.k8s.io',
           'namespace',
           'poddisruptionbudget.policy',
           'role.rbac.authorization.k8s.io',
