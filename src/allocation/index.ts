@@ -103,7 +103,7 @@ export {
   type AllocatorProfile,
   type HostAllocatorFactory,
   type StorageAllocatorFactory,
-} from './registry.js';
+} from './allocator-registry.js';
 export {
   DEFAULT_MAX_HOST_REASONS,
   summaryLine,

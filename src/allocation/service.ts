@@ -60,6 +60,45 @@ export class HostsBackend {
     return messages.length ? messages.join('; ') : undefined;
   }
 
+  /**
+   * What a StoragePool names that the inventory lacks, for its Ready condition: the HostPool of a
+   * Cluster- or Host-scope pool, the host of a Host-scope pool, the zone of a Zone-scope pool (a
+   * zone exists while some HostPool is in it). A pool that names something invalid (left out of
+   * the inventory, see its own status) is missing too. Undefined when everything is there, or
+   * when the StoragePool itself is not in the inventory (`problem` says why).
+   */
+  missingReference(storagePool: string): string | undefined {
+    const inventory = this.current.inventory;
+    const sp = inventory.storageByName.get(storagePool);
+    if (!sp) return undefined;
+    const hostPool = (name: string): string | undefined => {
+      if (inventory.poolByName.has(name)) return undefined;
+      const invalid = inventory.problems.some((p) => p.kind === 'HostPool' && p.name === name);
+      return invalid
+        ? `hostPool ${name} is invalid (see its Ready condition)`
+        : `hostPool ${name} does not exist`;
+    };
+    if (sp.scope === 'Cluster') return hostPool(sp.hostPool!);
+    if (sp.scope === 'Host') {
+      const key = sp.host!;
+      const slash = key.indexOf('/');
+      const poolName = key.slice(0, slash);
+      const hostName = key.slice(slash + 1);
+      const missingPool = hostPool(poolName);
+      if (missingPool) return missingPool;
+      if (inventory.hostByKey.has(key)) return undefined;
+      const declared = inventory.poolByName
+        .get(poolName)!
+        .source.spec.hosts.some((h) => h?.name === hostName);
+      return declared
+        ? `host ${hostName} of hostPool ${poolName} is invalid (see the HostPool's Ready condition)`
+        : `host ${hostName} does not exist in hostPool ${poolName}`;
+    }
+    return inventory.pools.some((p) => p.zone === sp.zone)
+      ? undefined
+      : `zone ${sp.zone} does not exist: no HostPool is in it`;
+  }
+
   /** A host's own state comes first: it is what makes the nodes on it Degraded. */
   hostAvailability(hostPool: string, host: string): HostAvailability {
     const info = this.current.inventory.hostByKey.get(`${hostPool}/${host}`);

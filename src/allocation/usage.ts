@@ -1,9 +1,39 @@
 // Usage aggregates for HostPool and StoragePool statuses (docs/design.md#pool-status: derived
-// from all requests). Read from the ledger, printed as canonical quantities.
+// from all requests). Read from the ledger, printed as people write quantities (displayQuantity).
 import type { Engine } from './engine.js';
 import { portsInUse } from './fit.js';
-import { formatQuantity } from './quantity.js';
-import { add, formatResources } from './resources.js';
+import { NANOS_PER_UNIT, formatQuantity, type QuantityFormat } from './quantity.js';
+import { add, formatFor, sortResourceNames, type Resources } from './resources.js';
+
+const NANOS_PER_MILLI = 1_000_000n;
+
+/**
+ * A status amount as people write it. Exact when a suffix down to milli keeps it whole (the
+ * largest such suffix: `2k`, `2503m`, `1536Mi`); finer amounts (an overprovisioning ratio applied
+ * to a capacity, a request in nano units) are rounded to milli, and a byte-like amount (BinarySI:
+ * memory, storage) to a whole unit, since a fraction of a byte means nothing. `round` says which
+ * way: capacities round down and allocations up, so a status never shows more room than there is.
+ * The engine keeps the exact amounts; only what is printed rounds.
+ */
+export function displayQuantity(
+  nanos: bigint,
+  format: QuantityFormat,
+  round: 'down' | 'up',
+): string {
+  const step = format === 'BinarySI' ? NANOS_PER_UNIT : NANOS_PER_MILLI;
+  const rest = nanos % step;
+  if (rest === 0n) return formatQuantity(nanos, format);
+  const down = nanos - rest;
+  return formatQuantity(round === 'down' ? down : down + step, format);
+}
+
+/** A resource map for a status, in resource order, each amount through displayQuantity. */
+export function displayResources(r: Resources, round: 'down' | 'up'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of sortResourceNames(r.keys()))
+    out[name] = displayQuantity(r.get(name) ?? 0n, formatFor(name), round);
+  return out;
+}
 
 export interface HostUsageStatus {
   name: string;
@@ -42,8 +72,8 @@ export function hostPoolUsage(engine: Engine, name: string): HostPoolUsageStatus
     const status: HostUsageStatus = {
       name: h.name,
       state: h.state,
-      allocatable: formatResources(h.allocatable),
-      allocated: formatResources(u.allocated),
+      allocatable: displayResources(h.allocatable, 'down'),
+      allocated: displayResources(u.allocated, 'up'),
       nodes: u.nodes,
     };
     if (h.ports) status.portsInUse = portsInUse(h, u.ports);
@@ -52,8 +82,8 @@ export function hostPoolUsage(engine: Engine, name: string): HostPoolUsageStatus
   return {
     hostCount: pool.hosts.length,
     nodes,
-    capacity: formatResources(pool.allocatable),
-    allocated: formatResources(allocated),
+    capacity: displayResources(pool.allocatable, 'down'),
+    allocated: displayResources(allocated, 'up'),
     hosts,
   };
 }
@@ -64,9 +94,9 @@ export function storagePoolUsage(engine: Engine, name: string): StoragePoolUsage
   if (!sp) return undefined;
   const u = engine.ledger.storageUsage(name);
   return {
-    capacity: formatQuantity(sp.capacity, 'BinarySI'),
-    allocatable: formatQuantity(sp.allocatable, 'BinarySI'),
-    allocated: formatQuantity(u.allocated, 'BinarySI'),
+    capacity: displayQuantity(sp.capacity, 'BinarySI', 'down'),
+    allocatable: displayQuantity(sp.allocatable, 'BinarySI', 'down'),
+    allocated: displayQuantity(u.allocated, 'BinarySI', 'up'),
     volumes: u.volumes,
   };
 }

@@ -49,8 +49,11 @@ export const Host = object(
     address: str('Address nodes on this host are reached at (IP or DNS name).', LIMITS.address, {
       minLength: 1,
     }),
-    capacity: resourceMap('What the host has, e.g. {cpu: "64", memory: 256Gi, nvidia.com/gpu: 4}.'),
-    tags: Type.Optional(tags('Tags of this host, in addition to the pool tags.')),
+    capacity: resourceMap(
+      'What the host has, e.g. {cpu: "64", memory: 256Gi, nvidia.com/gpu: 4}.',
+      LIMITS.hostResources,
+    ),
+    tags: Type.Optional(tags('Tags of this host, in addition to the pool tags.', LIMITS.hostTags)),
     state: Type.Optional(HostState),
     maxNodes: Type.Optional(int('At most this many nodes on the host.', 1, 100000)),
     ports: Type.Optional(PortRange),
@@ -92,17 +95,26 @@ export const HostPoolSpec = object(
   { description: 'The pool: where it is, its policy, its hosts.' },
 );
 
+// The status is bounded with the spec (docs/api.md, "Bounded objects"): the largest pool the
+// schema allows, 200 hosts with every field at its maximum, and the status the operator writes for
+// it stay within what the API server stores (etcd's 1.5 MiB). So per host only what the spec does
+// not say already: its usage, and only for hosts that hold nodes or are not Enabled.
 export const HostStatus = object(
   {
     name: name('Name of the host.'),
     state: Type.Optional(HostState),
-    allocatable: Type.Optional(
-      resourceMap('(capacity - reserved) x overprovisioning, per resource.'),
+    allocated: Type.Optional(
+      resourceMap(
+        'Allocated to nodes, per resource; only what is allocated.',
+        LIMITS.hostResources,
+      ),
     ),
-    allocated: Type.Optional(resourceMap('Allocated to nodes, per resource.')),
     nodes: Type.Optional(int('Nodes on the host.', 0, Number.MAX_SAFE_INTEGER)),
   },
-  { description: 'Usage of one host.' },
+  {
+    description:
+      'Usage of one host. Allocatable is not repeated: it is (capacity - reserved) x overprovisioning, from the spec.',
+  },
 );
 
 export const HostPoolStatus = object(
@@ -111,13 +123,20 @@ export const HostPoolStatus = object(
     conditions: Type.Optional(Conditions),
     hostCount: Type.Optional(int('Hosts in the pool.', 0, LIMITS.hosts)),
     nodes: Type.Optional(int('Nodes on the pool.', 0, Number.MAX_SAFE_INTEGER)),
-    capacity: Type.Optional(resourceMap('Allocatable across the pool, per resource.')),
-    allocated: Type.Optional(resourceMap('Allocated across the pool, per resource.')),
+    capacity: Type.Optional(
+      resourceMap(
+        'Allocatable across the pool, per resource (at most 32 resources: cpu, memory, then by name).',
+      ),
+    ),
+    allocated: Type.Optional(
+      resourceMap('Allocated across the pool, per resource (the resources of capacity).'),
+    ),
     cpu: Type.Optional(str('CPU allocated/allocatable, for display.', 64)),
     memory: Type.Optional(str('Memory allocated/allocatable, for display.', 64)),
     hosts: Type.Optional(
       Type.Array(HostStatus, {
-        description: 'Usage per host.',
+        description:
+          'Usage of the hosts that hold nodes or are not Enabled; a host not listed is Enabled and empty.',
         maxItems: LIMITS.hosts,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],

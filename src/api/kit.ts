@@ -35,8 +35,15 @@ export const LIMITS = {
   subdomain: 253,
   tag: 63,
   tags: 32,
-  resourceName: 253,
+  // 63, not the 253 (+ 63) of a Kubernetes qualified name: every byte of a resource name is
+  // repeated per host in a HostPool and its status, which must fit the API server's object limit
+  // (docs/api.md, "Bounded objects"). `nvidia.com/gpu`, `licenses/matlab` are far below it.
+  resourceName: 63,
   resources: 32,
+  /** Resources one host declares (its capacity); a pool holds 200 hosts. */
+  hostResources: 16,
+  /** Tags of one host (the pool's own tags are `tags`). */
+  hostTags: 16,
   quantity: 64,
   address: 253,
   hosts: 200,
@@ -109,16 +116,20 @@ export function mapOf<T extends TSchema>(
   });
 }
 
-export function resourceMap(description: string) {
-  return mapOf(quantity('Amount of this resource, a Kubernetes quantity.'), description);
+export function resourceMap(description: string, maxProperties: number = LIMITS.resources) {
+  return mapOf(
+    quantity('Amount of this resource, a Kubernetes quantity.'),
+    description,
+    maxProperties,
+  );
 }
 
-export function tags(description: string) {
+export function tags(description: string, maxItems: number = LIMITS.tags) {
   return Type.Array(
     Type.String({ maxLength: LIMITS.tag, pattern: TAG_PATTERN, description: 'A tag.' }),
     {
       description,
-      maxItems: LIMITS.tags,
+      maxItems,
       'x-kubernetes-list-type': 'set',
     },
   );

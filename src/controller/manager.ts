@@ -11,7 +11,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { ConfigWatcher } from '../config/watcher.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer, defaultInformerOptions } from '../kube/informer.js';
-import type { ObjectList } from '../kube/objects.js';
+import type { KubeObject, ObjectList } from '../kube/objects.js';
 import { SECRETS, collectionPath, objectPath } from '../kube/paths.js';
 import { startProbeServer, type ProbeServer } from '../observability/health.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -67,6 +67,7 @@ export class Manager {
   private runtimeError: string | undefined;
   private probes: ProbeServer | undefined;
   private pendingGauge: NodeJS.Timeout | undefined;
+  private readonly recorder: KubeEventRecorder;
 
   constructor(private readonly o: ManagerOptions) {
     const { rest, log, metrics } = o;
@@ -83,22 +84,24 @@ export class Manager {
     this.requests = informer(collectionPath(RESOURCE_REQUESTS), 'resourcerequests');
     this.hostPools = informer(collectionPath(HOST_POOLS), 'hostpools');
     this.storagePools = informer(collectionPath(STORAGE_POOLS), 'storagepools');
-    this.config = new ConfigWatcher(
-      o.configPath,
-      log,
-      (c) => this.applyConfig(c),
-      (ok) => {
-        metrics.configReloads.inc({ result: ok ? 'success' : 'error' });
-        metrics.configValid.set(ok ? 1 : 0);
-      },
-    );
-    metrics.configValid.set(1);
-    const writer = new StatusWriter(rest);
     const recorder = new KubeEventRecorder(
       rest,
       { controller: CONTROLLER_NAME, instance: o.identity, defaultNamespace: o.namespace },
       log,
     );
+    this.recorder = recorder;
+    this.config = new ConfigWatcher(
+      o.configPath,
+      log,
+      (c) => this.applyConfig(c),
+      (ok, error) => {
+        metrics.configReloads.inc({ result: ok ? 'success' : 'error' });
+        metrics.configValid.set(ok ? 1 : 0);
+        if (!ok) this.configRefused(`OperatorConfig ${o.configPath} is invalid`, error);
+      },
+    );
+    metrics.configValid.set(1);
+    const writer = new StatusWriter(rest);
     this.inventory = new InventoryWatch(this.backend, this.hostPools, this.storagePools, log);
     this.pools = new PoolControllers({
       writer,
@@ -120,6 +123,7 @@ export class Manager {
         }
       },
     });
+    this.inventory.onChange((kind) => this.pools.inventoryChanged(kind));
     this.requestController = new RequestController(this.requests, this.inventory, {
       client: rest,
       writer,
@@ -171,6 +175,7 @@ export class Manager {
         error: this.runtimeError,
       });
       this.o.metrics.configValid.set(0);
+      this.configRefused(`OperatorConfig ${config.path} could not be assembled`, this.runtimeError);
       return;
     }
     this.runtimeError = undefined;
@@ -181,6 +186,32 @@ export class Manager {
       next.restore(this.requests.list());
       this.requestController.enqueueAll(this.requests.list());
     }
+  }
+
+  /**
+   * A refused configuration is said on the cluster too (a Warning Event), not only in the log, a
+   * metric and /readyz. It is about the operator, which has no object of its own: the Event is
+   * regarding the leader-election Lease, the one object every replica shares and whose name and
+   * namespace the operator knows (`kubectl events -n <ns> --for lease/<name>`); without leader
+   * election, the operator's namespace. Every replica reads the same file, so each says it once;
+   * the recorder counts repeats as a series.
+   */
+  private configRefused(what: string, error: string | undefined): void {
+    const le = this.o.leaderElection;
+    const regarding: KubeObject = le
+      ? {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: le.name, namespace: le.namespace },
+        }
+      : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.o.namespace } };
+    this.recorder.event(
+      regarding,
+      'Warning',
+      'InvalidConfig',
+      'Reload',
+      `${what}; running on the last good one: ${error ?? 'unknown error'}`,
+    );
   }
 
   ready(): string | undefined {

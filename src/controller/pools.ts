@@ -65,6 +65,17 @@ export class PoolControllers {
     for (const name of pools.storagePools) this.storagePool.queue.addAfter(name, this.d.coalesceMs);
   }
 
+  /**
+   * The inventory was rebuilt for a change of this pool's spec (InventoryWatch.onChange). A
+   * StoragePool's Ready condition depends on the HostPools it names (its HostPool, its host, its
+   * zone): a HostPool that appears, goes or moves re-derives every StoragePool's status. They are
+   * few, and an unchanged status is not written.
+   */
+  inventoryChanged(kind: 'HostPool' | 'StoragePool'): void {
+    if (kind !== 'HostPool') return;
+    for (const p of this.d.storagePools.list()) this.storagePool.queue.add(p.metadata.name);
+  }
+
   /** Every pool, once (a new leader). */
   enqueueAll(): void {
     for (const p of this.d.hostPools.list()) this.hostPool.queue.add(p.metadata.name);

@@ -1,12 +1,20 @@
 // The thin facade over the Kubernetes API that the controller uses: plain JSON over HTTP/1.1,
 // so every call the operator makes is visible in one place (and in the RBAC role, docs/rbac.md).
 // Where the server is and how to authenticate come from kube/kubeconfig.ts (no client-node on the
-// common paths). One undici Agent, built once, carries the requests over keep-alive connections
-// (up to `connections` at once, for bursts); watches, which hold a connection for minutes, get an
-// Agent of their own so they never take a slot from the requests. Every request but a watch
-// takes a token from the client-side rate limiter (`--kube-api-qps`, `--kube-api-burst`).
-import { STATUS_CODES } from 'node:http';
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+// common paths). One keep-alive node:http(s) Agent (kube/transport.ts), built once, carries the
+// requests (up to `connections` connections at once, for bursts); watches, which hold a
+// connection for minutes, get an Agent of their own so they never take a slot from the requests.
+// Every request but a watch takes a token from the client-side rate limiter (`--kube-api-qps`,
+// `--kube-api-burst`).
+import {
+  request as httpRequest,
+  STATUS_CODES,
+  type Agent,
+  type ClientRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import {
   KubeError,
   WatchIdleError,
@@ -27,6 +35,7 @@ import {
   DEFAULT_API_QPS,
   type TokenBucket,
 } from './ratelimit.js';
+import { makeAgent } from './transport.js';
 import type { Clock } from '../support/time.js';
 
 export { KubeError, isAlreadyExists, isConflict, isGone, isNotFound } from './client.js';
@@ -62,7 +71,7 @@ export interface KubeRestOptions {
   /** Requests per second, refilled into a bucket of `burst`; negative: unthrottled. */
   qps?: number;
   burst?: number;
-  /** How long an idle connection is kept; default 30 s (kube-apiserver closes at 90 s). */
+  /** How long an idle connection is kept open; default 30 s. */
   keepAliveTimeoutMs?: number;
   /** Clock of the rate limiter (tests). */
   clock?: Clock;
@@ -71,21 +80,40 @@ export interface KubeRestOptions {
 }
 
 export const DEFAULT_CONNECTIONS = 32;
+/**
+ * A request whose connection stays silent this long (no answer, or a stalled body) is given up:
+ * undici's headersTimeout and bodyTimeout, which this client had before.
+ */
+const REQUEST_TIMEOUT_MS = 300_000;
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** The status and the UTF-8 body of an answer. */
+interface Answer {
+  status: number;
+  text: string;
+}
+
 export class KubeRest implements KubeClient {
   readonly server: string;
-  private readonly origin: string;
+  private readonly url: URL;
+  private readonly host: string;
+  private readonly port: string;
   private readonly basePath: string;
+  private readonly send: typeof httpRequest;
   private readonly userAgent: string;
   private readonly limiter: TokenBucket | undefined;
   private readonly opts: KubeRestOptions;
   private tls: TlsOptions;
-  private agent!: Dispatcher;
-  private watchAgent!: Dispatcher;
+  private agent!: Agent;
+  private watchAgent!: Agent;
   private inFlight = 0;
   private onIdle: (() => void) | undefined;
+  /** Watches on the wire, for close() (requests are found through their Agent). */
+  private readonly watching = new Set<ClientRequest>();
+  /** close() began (no new watches) / ended (no new requests). */
+  private closing = false;
+  private closed = false;
   /** Counts for tests and metrics. */
   readonly stats = { requests: 0, watches: 0, throttled: 0, throttledMs: 0 };
 
@@ -95,10 +123,12 @@ export class KubeRest implements KubeClient {
     options: KubeRestOptions | string = {},
   ) {
     this.opts = typeof options === 'string' ? { userAgent: options } : options;
-    const url = new URL(config.server);
+    this.url = new URL(config.server);
     this.server = config.server;
-    this.origin = url.origin;
-    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.host = this.url.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.port = this.url.port;
+    this.basePath = this.url.pathname.replace(/\/+$/, '');
+    this.send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
     this.userAgent = this.opts.userAgent ?? 'berth-operator';
     this.limiter = apiRateLimiter(
       this.opts.qps ?? DEFAULT_API_QPS,
@@ -110,27 +140,16 @@ export class KubeRest implements KubeClient {
   }
 
   private buildAgents(): void {
-    const { ca, cert, key, rejectUnauthorized, servername } = this.tls;
-    const connect = {
-      ...(ca && { ca }),
-      ...(cert && { cert }),
-      ...(key && { key }),
-      ...(servername && { servername }),
-      rejectUnauthorized,
-    };
-    const common = {
-      pipelining: 1,
-      keepAliveTimeout: this.opts.keepAliveTimeoutMs ?? 30_000,
-      // HTTP/1.1: the pool of connections is what carries a burst.
-      allowH2: false,
-    };
-    const make = (o: Record<string, unknown>): Dispatcher =>
-      this.config.proxyUrl
-        ? new ProxyAgent({ uri: this.config.proxyUrl, requestTls: connect, ...common, ...o })
-        : new Agent({ connect, ...common, ...o });
-    this.agent = make({ connections: this.opts.connections ?? DEFAULT_CONNECTIONS });
-    // Watches: one connection each, no body timeout (the idle watchdog below covers silence).
-    this.watchAgent = make({ bodyTimeout: 0 });
+    const idleMs = this.opts.keepAliveTimeoutMs ?? 30_000;
+    const { proxyUrl } = this.config;
+    this.agent = makeAgent(
+      this.url,
+      this.tls,
+      { idleMs, maxSockets: this.opts.connections ?? DEFAULT_CONNECTIONS },
+      proxyUrl,
+    );
+    // Watches: one connection each, no timeout but the idle watchdog of watch() below.
+    this.watchAgent = makeAgent(this.url, this.tls, { idleMs }, proxyUrl);
   }
 
   /**
@@ -138,7 +157,9 @@ export class KubeRest implements KubeClient {
    * server that does not answer must not hold up a shutdown), then they are cut too.
    */
   async close(graceMs = 5_000): Promise<void> {
-    await this.watchAgent.destroy();
+    this.closing = true;
+    for (const req of this.watching) req.destroy(new Error('KubeRest closed'));
+    this.watchAgent.destroy();
     if (this.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -148,8 +169,8 @@ export class KubeRest implements KubeClient {
       clearTimeout(timer);
       this.onIdle = undefined;
     }
-    // Not agent.close(): a request still in flight then would never settle (undici 8).
-    await this.agent.destroy();
+    this.closed = true;
+    cut(this.agent, new Error('KubeRest closed with the request in flight'));
   }
 
   private path(path: string, query: Query | undefined): string {
@@ -174,10 +195,53 @@ export class KubeRest implements KubeClient {
         const old = [this.agent, this.watchAgent];
         this.tls = { ...this.tls, cert, key };
         this.buildAgents();
-        for (const a of old) void a.close().catch(() => undefined);
+        for (const a of old) retire(a);
       }
     }
     return creds.authorization;
+  }
+
+  /**
+   * One request on the wire; the answer read whole. Lean on purpose: what a request allocates and
+   * keeps alive while in flight decides how far V8 grows its young generation under load, and so
+   * the operator's peak RSS (issue 11): no per-request bookkeeping beyond these listeners.
+   */
+  private exchange(
+    method: Method,
+    path: string,
+    headers: OutgoingHttpHeaders,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Answer> {
+    if (this.closed) return Promise.reject(new Error(`${method} ${path}: KubeRest closed`));
+    return new Promise<Answer>((resolve, reject) => {
+      const req = this.send({
+        agent: this.agent,
+        host: this.host,
+        port: this.port,
+        method,
+        path,
+        headers,
+        signal,
+      });
+      req.setTimeout(REQUEST_TIMEOUT_MS, () =>
+        req.destroy(new Error(`${method} ${path}: no answer for ${REQUEST_TIMEOUT_MS} ms`)),
+      );
+      req.on('error', reject);
+      req.on('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'),
+          }),
+        );
+        // Cut while the body came: 'error' (aborted).
+        res.on('error', reject);
+      });
+      req.end(body);
+    });
   }
 
   async request<T>(
@@ -195,7 +259,7 @@ export class KubeRest implements KubeClient {
       }
     }
     this.stats.requests++;
-    const headers: Record<string, string> = {
+    const headers: OutgoingHttpHeaders = {
       accept: 'application/json',
       'user-agent': this.userAgent,
     };
@@ -205,24 +269,16 @@ export class KubeRest implements KubeClient {
     if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);
       headers['content-type'] = opts.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
     }
     this.inFlight++;
-    let status: number;
-    let text: string;
+    let answer: Answer;
     try {
-      const response = await this.agent.request({
-        origin: this.origin,
-        path: this.path(path, opts.query),
-        method,
-        headers,
-        body,
-        signal: opts.signal,
-      });
-      status = response.statusCode;
-      text = await response.body.text();
+      answer = await this.exchange(method, this.path(path, opts.query), headers, body, opts.signal);
     } finally {
       if (--this.inFlight === 0) this.onIdle?.();
     }
+    const { status, text } = answer;
     if (status < 200 || status > 299) {
       if (status === 401) this.config.auth.invalidate?.();
       throw kubeError(status, text, `${method} ${path}`);
@@ -270,14 +326,15 @@ export class KubeRest implements KubeClient {
     onDone: (err: unknown) => void,
     idleMs: number,
   ): Promise<() => void> {
-    const controller = new AbortController();
+    // The request on the wire, once sent (finish() cuts it).
+    let req: ClientRequest | undefined = undefined;
     let finished = false;
     let idle: NodeJS.Timeout | undefined;
     const finish = (err: unknown) => {
       if (finished) return;
       finished = true;
       clearTimeout(idle);
-      controller.abort();
+      req?.destroy();
       onDone(err);
     };
     const resetIdle = () => {
@@ -285,12 +342,16 @@ export class KubeRest implements KubeClient {
       idle = setTimeout(() => finish(new WatchIdleError(path, idleMs)), idleMs);
       idle.unref();
     };
-    const headers: Record<string, string> = {
+    const headers: OutgoingHttpHeaders = {
       accept: 'application/json',
       'user-agent': this.userAgent,
     };
     const authorization = await this.authorization();
     if (authorization) headers['authorization'] = authorization;
+    if (this.closing) {
+      finish(new Error(`watch ${path}: KubeRest closed`));
+      return () => undefined;
+    }
     this.stats.watches++;
     resetIdle();
     const line = (text: string) => {
@@ -304,46 +365,83 @@ export class KubeRest implements KubeClient {
       }
       onEvent(event);
     };
-    this.watchAgent
-      .request({
-        origin: this.origin,
-        path: this.path(path, { ...query, watch: true }),
-        method: 'GET',
-        headers,
-        signal: controller.signal,
-      })
-      .then(async (response) => {
-        if (response.statusCode !== 200) {
-          const text = await response.body.text().catch(() => '');
-          if (response.statusCode === 401) this.config.auth.invalidate?.();
-          throw kubeError(response.statusCode, text, `watch ${path}`);
+    const watch = this.send({
+      agent: this.watchAgent,
+      host: this.host,
+      port: this.port,
+      method: 'GET',
+      path: this.path(path, { ...query, watch: true }),
+      headers,
+    });
+    req = watch;
+    this.watching.add(watch);
+    watch.on('close', () => this.watching.delete(watch));
+    // A stop (ours) surfaces as an error here or on the answer: already finished.
+    watch.on('error', finish);
+    watch.on('response', (res: IncomingMessage) => {
+      if (res.statusCode !== 200) {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        const refuse = () => {
+          if (status === 401) this.config.auth.invalidate?.();
+          finish(kubeError(status, Buffer.concat(chunks).toString('utf8'), `watch ${path}`));
+        };
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', refuse);
+        // A refusal cut short is still the refusal, with what came of its text.
+        res.on('error', refuse);
+        res.on('close', refuse);
+        return;
+      }
+      res.on('error', finish);
+      // One JSON document a line; a line may span chunks, a chunk may hold many lines. The
+      // decoder (setEncoding) keeps a UTF-8 character split across chunks together.
+      res.setEncoding('utf8');
+      let partial = '';
+      res.on('data', (chunk: string) => {
+        resetIdle();
+        let start = 0;
+        for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+          const piece = chunk.slice(start, nl);
+          line(partial ? partial + piece : piece);
+          partial = '';
+          start = nl + 1;
+          if (finished) return;
         }
-        const body = response.body;
-        body.setEncoding('utf8');
-        // One JSON document a line; a line may span chunks, a chunk may hold many lines.
-        let partial = '';
-        body.on('data', (chunk: string) => {
-          resetIdle();
-          let start = 0;
-          for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
-            const piece = chunk.slice(start, nl);
-            line(partial ? partial + piece : piece);
-            partial = '';
-            start = nl + 1;
-            if (finished) return;
-          }
-          partial += chunk.slice(start);
-        });
-        // An abort (ours) surfaces as an error on the stream: already finished.
-        body.on('error', finish);
-        body.on('end', () => {
-          line(partial);
-          finish(null);
-        });
-      })
-      .catch((err: unknown) => finish(err));
+        partial += chunk.slice(start);
+      });
+      res.on('end', () => {
+        line(partial);
+        finish(null);
+      });
+      // Cut without an 'end' (and without an 'error'): not the server ending the stream.
+      res.on('close', () => finish(new Error(`watch ${path}: the connection was cut`)));
+    });
+    watch.end();
     return () => finish(null);
   }
+}
+
+/**
+ * Cuts what `agent` carries: the requests waiting for a connection, then the connections (the
+ * requests on them fail). Node's Agent still makes a connection for a waiting request to fail on
+ * (nothing is sent on it); with no free sockets allowed, it is closed at once.
+ */
+function cut(agent: Agent, err: Error): void {
+  agent.maxFreeSockets = 0;
+  for (const queue of Object.values(agent.requests))
+    for (const req of (queue ?? []) as unknown[]) (req as ClientRequest).destroy(err);
+  agent.destroy();
+}
+
+/**
+ * An Agent replaced by a new one (a rotated client certificate): what it carries finishes, then
+ * its connections close instead of waiting for the next request.
+ */
+function retire(agent: Agent): void {
+  agent.maxFreeSockets = 0;
+  for (const sockets of Object.values(agent.freeSockets))
+    for (const s of sockets ?? []) s.destroy();
 }
 
 /** `--kubeconfig PATH`, else $KUBECONFIG, ~/.kube/config, in-cluster (kube/kubeconfig.ts). */

@@ -14,7 +14,7 @@ import { HostsProvisioner, hostsFactory, type HostsBackend } from './hosts/index
 import { compileTemplate } from './template.js';
 import { restoreRecords } from './records.js';
 import { buildProfile, type BuiltProfile } from './profile.js';
-import type { ProvisionerDeps } from './registry.js';
+import type { ProvisionerDeps } from './provisioner-registry.js';
 import { identityOf, type NodeRecord, type Provisioner } from './types.js';
 
 export class AssembledRuntime implements Runtime {

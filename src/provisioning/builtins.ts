@@ -2,7 +2,7 @@
 // needs the allocation engine) is added by assemble.ts: `.register('hosts', hostsFactory(backend))`.
 import { moduleFactory } from './module.js';
 import { multilocalFactory } from './multilocal.js';
-import { ProvisionerRegistry } from './registry.js';
+import { ProvisionerRegistry } from './provisioner-registry.js';
 import { webhookFactory } from './webhook/provisioner.js';
 
 export function createDefaultRegistry(): ProvisionerRegistry {

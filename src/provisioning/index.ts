@@ -1,12 +1,12 @@
 // Public surface of the provisioning layer.
 export * from './types.js';
 export * from './errors.js';
-export * from './explain.js';
+export * from './stack-explanation.js';
 export * from './template.js';
 export { createNode, type NodeFields, type NodeHooks } from './node.js';
 export * from './stack.js';
 export * from './records.js';
-export * from './registry.js';
+export * from './provisioner-registry.js';
 export { FieldReader, type Entry } from './fields.js';
 export { createDefaultRegistry } from './builtins.js';
 export { MultilocalProvisioner, multilocalFactory, type MultilocalOptions } from './multilocal.js';

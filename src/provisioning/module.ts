@@ -5,7 +5,7 @@ import { ConfigError, ProvisionerError, describeError } from './errors.js';
 import { FieldReader } from './fields.js';
 import { ExtensionModule, resolveModulePath } from './module-loader.js';
 import { createNode } from './node.js';
-import type { FactoryInput, ProvisionerFactory } from './registry.js';
+import type { FactoryInput, ProvisionerFactory } from './provisioner-registry.js';
 import type { ConfigTemplate } from './template.js';
 import type {
   NodeRecord,

@@ -5,7 +5,7 @@
 import { ConfigError } from './errors.js';
 import { FieldReader } from './fields.js';
 import { createNode } from './node.js';
-import type { FactoryInput, ProvisionerFactory } from './registry.js';
+import type { FactoryInput, ProvisionerFactory } from './provisioner-registry.js';
 import type { ConfigTemplate } from './template.js';
 import type {
   NodeRecord,

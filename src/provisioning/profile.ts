@@ -4,7 +4,11 @@
 import { ConfigError, type ConfigIssue } from './errors.js';
 import type { Entry } from './fields.js';
 import { AllocatorChainExtensions } from './hosts/extenders.js';
-import type { ProfileContext, ProvisionerDeps, ProvisionerRegistry } from './registry.js';
+import type {
+  ProfileContext,
+  ProvisionerDeps,
+  ProvisionerRegistry,
+} from './provisioner-registry.js';
 import type { Provisioner } from './types.js';
 
 export interface BuildProfileOptions {

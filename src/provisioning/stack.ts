@@ -10,7 +10,7 @@ import {
   capLine,
   formatEntry,
   type ProvisionerExplanation,
-} from './explain.js';
+} from './stack-explanation.js';
 import type {
   Logger,
   NodeRecord,

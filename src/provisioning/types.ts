@@ -181,7 +181,7 @@ export type SecretReader = (ref: SecretKeyRef) => Promise<string>;
 
 /**
  * The services the operator hands whatever it builds from the configuration: provisioners, webhook
- * clients, extender adapters. All optional: tests pass what they need. ProvisionerDeps (registry.ts)
+ * clients, extender adapters. All optional: tests pass what they need. ProvisionerDeps (provisioner-registry.ts)
  * adds the profile being built, which only provisioners read.
  */
 export interface ServiceDeps {

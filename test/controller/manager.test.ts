@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HostPool, ResourceRequest } from '../../src/api/index.js';
+import type { HostPool, ResourceRequest, StoragePool } from '../../src/api/index.js';
 import { Manager, type ManagerOptions } from '../../src/controller/manager.js';
 import { KubeError } from '../../src/kube/client.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -15,7 +15,16 @@ import { until } from '../support/settle.js';
 
 const RRS = '/apis/berth.dev/v1alpha1/namespaces/team/resourcerequests';
 const HPS = '/apis/berth.dev/v1alpha1/hostpools';
+const SPS = '/apis/berth.dev/v1alpha1/storagepools';
 const LEASE = '/apis/coordination.k8s.io/v1/namespaces/berth-system/leases/berth';
+const EVENTS = '/apis/events.k8s.io/v1/namespaces/berth-system/events';
+
+interface EventObject {
+  type: string;
+  reason: string;
+  note: string;
+  regarding: { apiVersion?: string; kind?: string; name: string; namespace?: string };
+}
 
 const CONFIG = `apiVersion: berth.dev/v1alpha1
 kind: OperatorConfig
@@ -224,6 +233,76 @@ describe('Manager', () => {
     h.kube.seed(RRS, request('web'));
     await until(() => h.request('web')?.status?.phase === 'Ready', 'web Ready on the new config');
     expect(await h.metric('berth_config_reloads_total')).to.match(/result="success"\} 1/);
+    await h.stop();
+  });
+
+  it('an invalid configuration is a Warning Event regarding the Lease', async () => {
+    const h = new Harness({
+      leaderElection: {
+        namespace: 'berth-system',
+        name: 'berth',
+        identity: 'berth-0',
+        leaseDurationMs: 2000,
+        renewDeadlineMs: 1000,
+        retryPeriodMs: 50,
+      },
+    });
+    h.run();
+    await until(() => h.manager.isLeader(), 'leading');
+    writeFileSync(h.configPath, 'kind: OperatorConfig\nprofiles: 7\n');
+    const invalid = () =>
+      h.kube.all<EventObject>(EVENTS).filter((e) => e.reason === 'InvalidConfig');
+    await until(() => invalid().length === 1, 'a Warning Event', 15_000);
+    const [event] = invalid();
+    expect(event).to.include({ type: 'Warning' });
+    expect(event!.regarding).to.include({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      name: 'berth',
+      namespace: 'berth-system',
+    });
+    expect(event!.note).to.match(/^OperatorConfig .* is invalid; running on the last good one: /);
+    expect(event!.note).to.contain('profiles');
+    await h.stop();
+  });
+
+  it('without leader election, the Event is regarding the operator namespace', async () => {
+    const h = new Harness();
+    h.run();
+    await until(() => h.manager.isLeader(), 'leading');
+    writeFileSync(h.configPath, 'kind: OperatorConfig\nprofiles: 7\n');
+    await until(
+      () => h.kube.all<EventObject>(EVENTS).some((e) => e.reason === 'InvalidConfig'),
+      'a Warning Event',
+      15_000,
+    );
+    const event = h.kube.all<EventObject>(EVENTS).find((e) => e.reason === 'InvalidConfig')!;
+    expect(event.regarding).to.include({ kind: 'Namespace', name: 'berth-system' });
+    await h.stop();
+  });
+
+  it('a StoragePool naming a HostPool that does not exist is not Ready until it appears', async () => {
+    const h = new Harness();
+    h.kube.seed(SPS, {
+      apiVersion: 'berth.dev/v1alpha1',
+      kind: 'StoragePool',
+      metadata: { name: 'shared' },
+      spec: { scope: 'Cluster', hostPool: 'rack-x', capacity: '1Ti' },
+    });
+    h.run();
+    const readyOf = () =>
+      h.kube
+        .peek<StoragePool>(`${SPS}/shared`)
+        ?.status?.conditions?.find((c) => c.type === 'Ready');
+    await until(() => readyOf()?.reason === 'MissingReference', 'MissingReference');
+    expect(readyOf()).to.include({
+      status: 'False',
+      message: 'hostPool rack-x does not exist: the storage pool takes no new volumes',
+    });
+    await h.kube.create(HPS, { ...pool, metadata: { name: 'rack-x' } });
+    await until(() => readyOf()?.status === 'True', 'Ready once the HostPool exists');
+    await h.kube.delete(`${HPS}/rack-x`);
+    await until(() => readyOf()?.reason === 'MissingReference', 'not Ready once it is gone');
     await h.stop();
   });
 

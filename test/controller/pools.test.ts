@@ -50,6 +50,7 @@ class View implements PoolView {
   readonly hosts = new Map<string, HostPoolUsageStatus>();
   readonly storage = new Map<string, StoragePoolUsageStatus>();
   problems = new Map<string, string>();
+  missing = new Map<string, string>();
   hostPoolUsage(name: string) {
     return this.hosts.get(name);
   }
@@ -58,6 +59,9 @@ class View implements PoolView {
   }
   problem(kind: 'HostPool' | 'StoragePool', name: string) {
     return this.problems.get(`${kind}/${name}`);
+  }
+  missingReference(name: string) {
+    return this.missing.get(name);
   }
 }
 

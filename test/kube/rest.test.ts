@@ -1,14 +1,21 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { stringify } from 'yaml';
 import { KubeError } from '../../src/kube/client.js';
-import { KubeRest, loadKubeConfig, type KubeRestOptions } from '../../src/kube/rest.js';
+import {
+  KubeRest,
+  loadKubeConfig,
+  type KubeRestOptions,
+  type RestConfig,
+} from '../../src/kube/rest.js';
 
 interface Seen {
   method: string;
@@ -163,8 +170,8 @@ describe('KubeRest', () => {
   it('reuses keep-alive connections, at most `connections` at once', async () => {
     const c = client({ token: 'x' }, { connections: 4 });
     for (let i = 0; i < 20; i++) await c.get(`/seq/${i}`);
-    // undici's pool may open a second connection when the next request is sent in the same tick
-    // the previous answer ended; it then alternates between the two.
+    // Sequential requests reuse the connection the previous answer came on (one, or at most a
+    // second one opened while the first was handed back to the pool).
     expect(api.connections).to.be.at.most(2);
     api.handler = (_req, res) => setTimeout(() => json(res, 200, {}), 5);
     await Promise.all(Array.from({ length: 40 }, (_, i) => c.get(`/par/${i}`)));
@@ -267,6 +274,18 @@ describe('KubeRest', () => {
     rest = undefined;
   });
 
+  it('close() also cuts the requests waiting for a connection, without sending them', async () => {
+    const c = client({ token: 'x' }, { connections: 1 });
+    api.handler = () => {}; // never answers
+    const pending = [c.get('/hang/1'), c.get('/hang/2')].map((p) => p.catch((e: unknown) => e));
+    while (api.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await c.close(50);
+    for (const p of pending) expect(await p).to.be.instanceOf(Error);
+    expect(api.requests.map((r) => r.url)).to.deep.equal(['/hang/1']);
+    expect(await c.get('/after').catch((e: unknown) => e)).to.be.instanceOf(Error);
+    rest = undefined;
+  });
+
   it('does not load @kubernetes/client-node for kubeconfig users', async function () {
     this.timeout(20_000);
     const restJs = resolve('dist/src/kube/rest.js');
@@ -285,5 +304,202 @@ describe('KubeRest', () => {
     expect(r.stderr).to.equal('');
     expect(r.stdout.trim()).to.equal('[]');
     expect(api.requests.map((q) => q.url)).to.deep.equal(['/version']);
+  });
+});
+
+/**
+ * A throwaway CA (openssl CLI), a server certificate for the name kube.test only (no IP), and two
+ * client certificates, CN client-a and client-b.
+ */
+function makePki(dir: string) {
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  run(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=ca',
+  );
+  const issue = (name: string, ext: string) => {
+    run('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    writeFileSync(join(dir, `${name}.cnf`), `${ext}\nbasicConstraints=CA:FALSE\n`);
+    run(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.cnf`,
+    );
+    return {
+      cert: readFileSync(join(dir, `${name}.crt`)),
+      key: readFileSync(join(dir, `${name}.key`)),
+    };
+  };
+  return {
+    ca: readFileSync(join(dir, 'ca.crt')),
+    server: issue('server', 'subjectAltName=DNS:kube.test'),
+    a: issue('client-a', 'extendedKeyUsage=clientAuth'),
+    b: issue('client-b', 'extendedKeyUsage=clientAuth'),
+  };
+}
+
+describe('KubeRest over TLS and through a proxy', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let pki: ReturnType<typeof makePki>;
+  let api: Server;
+  let port = 0;
+  /** The client certificate (CN) of each request the API server got. */
+  let seen: string[];
+  let apiConnections: number;
+  let rest: KubeRest | undefined;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-rest-tls-'));
+    pki = makePki(dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(async () => {
+    seen = [];
+    apiConnections = 0;
+    api = createHttpsServer(
+      { ...pki.server, ca: pki.ca, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        seen.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN));
+        if (req.url?.includes('watch=true')) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } }) + '\n');
+        } else json(res, 200, { authorization: req.headers.authorization ?? null });
+      },
+    );
+    api.on('secureConnection', () => apiConnections++);
+    await new Promise<void>((done) => api.listen(0, '127.0.0.1', done));
+    port = (api.address() as AddressInfo).port;
+  });
+  afterEach(async () => {
+    await rest?.close();
+    rest = undefined;
+    api.closeAllConnections();
+    await new Promise((done) => api.close(done));
+  });
+
+  const kubeconfig = (cluster: Record<string, unknown>) => {
+    const path = join(dir, 'config');
+    writeFileSync(
+      path,
+      stringify({
+        clusters: [
+          {
+            name: 'c',
+            cluster: {
+              server: `https://127.0.0.1:${port}`,
+              'certificate-authority-data': pki.ca.toString('base64'),
+              ...cluster,
+            },
+          },
+        ],
+        users: [
+          {
+            name: 'u',
+            user: {
+              token: 't',
+              'client-certificate-data': pki.a.cert.toString('base64'),
+              'client-key-data': pki.a.key.toString('base64'),
+            },
+          },
+        ],
+        contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'ctx',
+      }),
+    );
+    return loadKubeConfig(path);
+  };
+
+  it('checks the server against the CA and tls-server-name, presents the client certificate', async () => {
+    rest = new KubeRest(kubeconfig({ 'tls-server-name': 'kube.test' }));
+    expect(await rest.get('/version')).to.deep.equal({ authorization: 'Bearer t' });
+    expect(seen).to.deep.equal(['client-a']);
+    await rest.close();
+    // Without the name the certificate (for kube.test only) does not match 127.0.0.1.
+    rest = new KubeRest(kubeconfig({}));
+    const err = (await rest.get('/version').catch((e: unknown) => e)) as NodeJS.ErrnoException;
+    expect(err.code).to.equal('ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
+  it("swaps the connections when an exec plugin's client certificate changes", async () => {
+    let creds = pki.a;
+    const config: RestConfig = {
+      server: `https://127.0.0.1:${port}`,
+      tls: { ca: pki.ca, rejectUnauthorized: true, servername: 'kube.test' },
+      auth: { kind: 'plugin', credentials: async () => ({ ...creds, authorization: 'Bearer p' }) },
+      source: 'test',
+    };
+    rest = new KubeRest(config);
+    await rest.get('/1');
+    await rest.get('/2');
+    creds = pki.b;
+    await rest.get('/3');
+    expect(seen).to.deep.equal(['client-a', 'client-a', 'client-b']);
+    expect(apiConnections).to.equal(2);
+  });
+
+  it('goes through proxy-url: CONNECT with the credentials, TLS inside, the tunnel kept', async () => {
+    const connects: { target?: string; auth?: string }[] = [];
+    const sockets = new Set<Socket>();
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      connects.push({ target: req.url, auth: req.headers['proxy-authorization'] });
+      const upstream = connect(port, '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client).pipe(upstream);
+      });
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => (client.destroy(), upstream.destroy()));
+      }
+    });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    try {
+      const proxyPort = (proxy.address() as AddressInfo).port;
+      rest = new KubeRest(
+        kubeconfig({
+          'tls-server-name': 'kube.test',
+          'proxy-url': `http://berth:p%40ss@127.0.0.1:${proxyPort}`,
+        }),
+      );
+      for (let i = 0; i < 3; i++) await rest.get(`/seq/${i}`);
+      const done = await new Promise<unknown>((resolveDone) => {
+        void rest!.watch('/w', {}, () => {}, resolveDone, 5_000);
+      });
+      expect(done).to.equal(null);
+      expect(seen).to.deep.equal(['client-a', 'client-a', 'client-a', 'client-a']);
+      // One tunnel for the requests, one for the watch.
+      const auth = `Basic ${Buffer.from('berth:p@ss').toString('base64')}`;
+      expect(connects).to.deep.equal([
+        { target: `127.0.0.1:${port}`, auth },
+        { target: `127.0.0.1:${port}`, auth },
+      ]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((done) => proxy.close(done));
+    }
   });
 });

@@ -34,7 +34,7 @@ describe('layer rules (eslint no-restricted-imports)', function () {
     ['src/kube/informer.ts', '../controller/clock.js', false],
     ['src/observability/metrics.ts', '../controller/workqueue.js', false],
     ['src/api/generate.ts', '../deploy/manifests.js', false],
-    ['src/api/operatorconfig.ts', '../allocation/registry.js', false],
+    ['src/api/operatorconfig.ts', '../allocation/allocator-registry.js', false],
     ['src/allocation/_probe.ts', '../kube/client.js', false],
     ['src/allocation/indexes/_probe.ts', '../../kube/client.js', false],
     ['src/allocation/indexes/_probe.ts', '../model.js', true],

@@ -321,6 +321,54 @@ describe('webhook provisioner against the kvm-farm example', () => {
     expectNothingLeaked(farm);
   });
 
+  it('counts failing spawns in the breaker: it stops provisioning and releasing on every retry', async () => {
+    let spawning = false;
+    const [farm, url] = await farmWith(4, (kind) =>
+      kind === 'SpawnRequest' && !spawning ? 'http500' : 'ok',
+    );
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const p = webhook(url, { retries: 0, failureThreshold: 2, cooldownSeconds: 60 }, { clock });
+
+    // Each retry provisions (which the service answers well), fails to spawn, releases.
+    for (const name of ['s1', 's2']) {
+      const r = await runStack([p], request(name, 1));
+      expect(r.outcome).to.equal('SpawnFailed');
+    }
+    expect(server!.count('ProvisionRequest')).to.equal(2);
+    expect(server!.count('ReleaseRequest')).to.equal(2);
+
+    // The breaker is open: the next retry costs the service nothing.
+    const cold = await runStack([p], request('s3', 1));
+    expect(cold.outcome).to.equal('Insufficient');
+    expect(cold.explanation.provisioners[0]?.error).to.equal(
+      'skipped: cooling down after 2 consecutive failures until 2026-01-01T00:01:00.000Z',
+    );
+    expect(server!.count('ProvisionRequest')).to.equal(2);
+    expect(server!.count('ReleaseRequest')).to.equal(2);
+    expectNothingLeaked(farm);
+
+    // After the cooldown one attempt goes through; a spawn that works closes the breaker.
+    clock.advance(61_000);
+    spawning = true;
+    const warm = await runStack([p], request('s4', 1));
+    expect(warm.outcome).to.equal('Provisioned');
+    expect(p.availability?.()).to.deep.equal({ available: true });
+    const again = await runStack([p], request('s5', 1));
+    expect(again.outcome).to.equal('Provisioned');
+  });
+
+  it('a provision that made nodes does not close the breaker before they spawn', async () => {
+    const [, url] = await farmWith(4, (kind, n) =>
+      kind === 'SpawnRequest' || (kind === 'ProvisionRequest' && n === 1) ? 'http500' : 'ok',
+    );
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const p = webhook(url, { retries: 0, failureThreshold: 2, cooldownSeconds: 60 }, { clock });
+    // A failed provision, then a good provision whose spawn fails: two failures in a row.
+    expect((await runStack([p], request('m1', 1))).outcome).to.equal('Insufficient');
+    expect((await runStack([p], request('m2', 1))).outcome).to.equal('SpawnFailed');
+    expect(p.availability?.().available).to.equal(false);
+  });
+
   it('skips a failing service for cooldownSeconds after failureThreshold failures, then tries again', async () => {
     let healthy = false;
     const [farm, url] = await farmWith(4, (kind) =>

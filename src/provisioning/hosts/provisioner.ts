@@ -18,10 +18,10 @@ import {
   type Resources,
 } from '../../allocation/index.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { MAX_HOST_REASONS } from '../explain.js';
+import { MAX_HOST_REASONS } from '../stack-explanation.js';
 import { FieldReader } from '../fields.js';
 import { createNode } from '../node.js';
-import type { FactoryInput, ProvisionerDeps, ProvisionerFactory } from '../registry.js';
+import type { FactoryInput, ProvisionerDeps, ProvisionerFactory } from '../provisioner-registry.js';
 import type { ConfigTemplate } from '../template.js';
 import { builtinConfig, resolveChains, type ChainSources } from './chains.js';
 import { isExternalAllocatorType } from './extenders.js';

@@ -1,6 +1,8 @@
 // Consecutive-failure breaker: after `threshold` failures in a row the endpoint is skipped for
 // `cooldownMs`, so the stack falls through at once instead of paying every timeout again. After
 // the cooldown one call is let through; one more failure opens it again, a success closes it.
+// The webhook provisioner counts a failed provision and a failed spawn alike, and a provision that
+// made nodes only succeeds once they spawn, so a service whose spawns always fail opens it too.
 import type { Availability, Clock } from '../types.js';
 
 export class FailureBreaker {

@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import { FieldReader } from '../fields.js';
 import { createNode } from '../node.js';
-import type { FactoryInput, ProvisionerFactory } from '../registry.js';
+import type { FactoryInput, ProvisionerFactory } from '../provisioner-registry.js';
 import type { ConfigTemplate } from '../template.js';
 import type {
   Availability,
@@ -96,8 +96,11 @@ export class WebhookProvisioner implements Provisioner {
         identity,
       );
     }
-    this.breaker.success();
     const { nodes, reasons, message } = checked.value;
+    // A provision that made nodes is judged when they spawn: a service whose spawns keep failing
+    // is provisioned and released on every retry, and its provisions alone would keep closing the
+    // breaker. An answer with no nodes has nothing left to judge.
+    if (nodes.length === 0) this.breaker.success();
     if (nodes.length < asked.length) {
       ctx.report({
         reasons: reasons ?? { Unspecified: asked.length - nodes.length },
@@ -152,8 +155,10 @@ export class WebhookProvisioner implements Provisioner {
           try {
             await this.client.call(body, signal);
           } catch (err) {
+            if (!signal?.aborted) this.breaker.failure();
             throw new Error(`spawn: ${describeError(err)}`);
           }
+          this.breaker.success();
         },
         release: async () => {
           try {
