@@ -37,8 +37,10 @@ export interface ManagerOptions {
   namespace: string;
   probeAddress?: { host: string; port: number };
   pendingRecheckMs?: number;
-  /** Longest a pool usage change waits before its status is written (coalescing). */
+  /** How long a pool usage change waits before its status is written (coalescing). */
   poolStatusCoalesceMs?: number;
+  /** A pool's status is written at most once per this long under a stream of changes. */
+  poolStatusIntervalMs?: number;
   informer?: Partial<typeof defaultInformerOptions>;
   /** Called when leadership is lost: the process must exit (it may hold stale decisions). */
   onLostLeadership?: () => void;
@@ -111,7 +113,8 @@ export class Manager {
       now: () => new Date(),
       metrics,
       log,
-      coalesceMs: o.poolStatusCoalesceMs ?? 1000,
+      coalesceMs: o.poolStatusCoalesceMs ?? 250,
+      minIntervalMs: o.poolStatusIntervalMs ?? 5000,
       observe: (kind, pool, capacity, allocated) => {
         // Every resource with a capacity, so a pool with nothing allocated still shows 0.
         for (const [resource, q] of Object.entries(capacity)) {

@@ -1,16 +1,18 @@
 // HostPool and StoragePool status: derived, never decided (src/serving/pool-status.ts builds
 // it from the ledger). One controller per kind, keyed by the pool's name. Usage changes are
-// heard from the request reconciler (CapacityListener) and coalesced: under a burst of bindings
-// a pool's status is written at most once per `coalesceMs`, not once per binding.
+// heard from the request reconciler (CapacityListener) and coalesced: a change waits
+// `coalesceMs`, and under a stream of bindings a pool's status is written at most once per
+// `minIntervalMs`, not once per binding.
 import type { HostPool, StoragePool } from '../api/index.js';
 import { HOST_POOLS, STORAGE_POOLS } from '../api/index.js';
 import type { Informer } from '../kube/informer.js';
 import { pathOf } from '../kube/paths.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Controller } from '../runtime/controller.js';
+import { statusOnlyChange } from '../runtime/predicates.js';
 import { anyVersion, type StatusWriter } from '../runtime/status-writer.js';
 import { hostPoolStatus, storagePoolStatus, type PoolView } from '../serving/pool-status.js';
-import type { Clock } from '../support/time.js';
+import { realClock, type Clock } from '../support/time.js';
 import type { Logger } from 'winston';
 
 export interface PoolControllersDeps {
@@ -23,6 +25,12 @@ export interface PoolControllersDeps {
   log: Logger;
   /** Longest a usage change waits before the pool's status is written. */
   coalesceMs: number;
+  /**
+   * Under a steady stream of bindings, a pool's status is written at most once per this long
+   * (its usage is an aggregate people read, not a record): one write per pool per interval
+   * instead of one per `coalesceMs`. 0: no limit beyond the coalescing.
+   */
+  minIntervalMs?: number;
   /** Sees every pool's usage (metrics): amounts as Kubernetes quantities, per resource. */
   observe?(
     kind: 'HostPool' | 'StoragePool',
@@ -37,8 +45,12 @@ export interface PoolControllersDeps {
 export class PoolControllers {
   readonly hostPool: Controller;
   readonly storagePool: Controller;
+  private readonly clock: Clock;
+  /** When each pool's status was last written (`HostPool/<name>`, `StoragePool/<name>`). */
+  private readonly lastWrite = new Map<string, number>();
 
   constructor(private readonly d: PoolControllersDeps) {
+    this.clock = d.clock ?? realClock;
     this.hostPool = new Controller(
       'hostpool',
       (name) => this.reconcileHostPool(name),
@@ -53,16 +65,27 @@ export class PoolControllers {
       d.log,
       d.clock,
     );
-    // Its own watches: any change of a pool (ours included: a status another writer changed
-    // is put right) is a reason to look at its status again.
-    d.hostPools.addHandlers(enqueueAll((name) => this.hostPool.queue.add(name)));
-    d.storagePools.addHandlers(enqueueAll((name) => this.storagePool.queue.add(name)));
+    // Its own watches: a pool created or its spec changed is looked at again at once. A change
+    // of status alone (our own writes coming back) is not: reacting to it would write again as
+    // soon as usage moved, around the coalescing; a status someone else changed is put right on
+    // the next usage change or resync.
+    d.hostPools.addHandlers(watchPools((name) => this.hostPool.queue.add(name)));
+    d.storagePools.addHandlers(watchPools((name) => this.storagePool.queue.add(name)));
   }
 
   /** The usage of these pools changed (CapacityListener.poolsChanged). */
   usageChanged(pools: { hostPools: readonly string[]; storagePools: readonly string[] }): void {
-    for (const name of pools.hostPools) this.hostPool.queue.addAfter(name, this.d.coalesceMs);
-    for (const name of pools.storagePools) this.storagePool.queue.addAfter(name, this.d.coalesceMs);
+    for (const name of pools.hostPools)
+      this.hostPool.queue.addAfter(name, this.delay(`HostPool/${name}`));
+    for (const name of pools.storagePools)
+      this.storagePool.queue.addAfter(name, this.delay(`StoragePool/${name}`));
+  }
+
+  /** How long a usage change of this pool waits: the coalescing, or what is left of the interval. */
+  private delay(pool: string): number {
+    const last = this.lastWrite.get(pool);
+    const since = last === undefined ? Infinity : this.clock.now() - last;
+    return Math.max(this.d.coalesceMs, (this.d.minIntervalMs ?? 0) - since);
   }
 
   /**
@@ -97,6 +120,7 @@ export class PoolControllers {
     const status = hostPoolStatus(hp, this.d.view(), this.d.now());
     this.d.observe?.('HostPool', name, status.capacity ?? {}, status.allocated ?? {});
     const r = await this.d.writer.write(pathOf(HOST_POOLS, hp), hp, status, anyVersion);
+    if ('written' in r) this.lastWrite.set(`HostPool/${name}`, this.clock.now());
     if ('refused' in r) this.refused('HostPool', name, r.refused);
     return {};
   }
@@ -112,6 +136,7 @@ export class PoolControllers {
       { storage: String(status.allocated ?? '0') },
     );
     const r = await this.d.writer.write(pathOf(STORAGE_POOLS, sp), sp, status, anyVersion);
+    if ('written' in r) this.lastWrite.set(`StoragePool/${name}`, this.clock.now());
     if ('refused' in r) this.refused('StoragePool', name, r.refused);
     return {};
   }
@@ -122,8 +147,11 @@ export class PoolControllers {
   }
 }
 
-const enqueueAll = (add: (name: string) => void) => ({
-  add: (p: { metadata: { name: string } }) => add(p.metadata.name),
-  update: (_: unknown, p: { metadata: { name: string } }) => add(p.metadata.name),
-  resync: (p: { metadata: { name: string } }) => add(p.metadata.name),
+type Pool = HostPool | StoragePool;
+const watchPools = (add: (name: string) => void) => ({
+  add: (p: Pool) => add(p.metadata.name),
+  update: (old: Pool, p: Pool) => {
+    if (!statusOnlyChange(old, p)) add(p.metadata.name);
+  },
+  resync: (p: Pool) => add(p.metadata.name),
 });
