@@ -316,7 +316,10 @@ export class Manager {
     // request deleted while no operator ran is not in it: its capacity was never taken back.
     // Before the list: a delete seen from here on is buried against the ledger restored from it.
     this.requestController.reconciler.reset();
-    const fresh = await this.listAll<ResourceRequest>(collectionPath(RESOURCE_REQUESTS));
+    const fresh = await this.listAll<ResourceRequest>(
+      collectionPath(RESOURCE_REQUESTS),
+      ledgerView,
+    );
     this.inventory.refresh();
     const problems = this.requireRuntime().restore(fresh);
     for (const p of problems) this.o.log.warn('could not restore a node record', p);
@@ -331,17 +334,37 @@ export class Manager {
     await Promise.all([this.requestController.controller.stop(), this.pools.stop()]);
   }
 
-  private async listAll<T>(path: string): Promise<T[]> {
+  /** Every object of a collection, page by page, each kept only as `keep` maps it. */
+  private async listAll<T>(path: string, keep: (item: T) => T = (x) => x): Promise<T[]> {
     const items: T[] = [];
     let cont: string | undefined;
     do {
       const page: ObjectList<T> = await this.o.rest.list<T>(path, { limit: 500, continue: cont });
-      items.push(...page.items);
+      for (const item of page.items) items.push(keep(item));
       cont = page.metadata.continue || undefined;
     } while (cont);
     return items;
   }
 }
+
+/**
+ * What rebuilding the ledger reads of a request: identity, spec and recorded nodes. A new leader
+ * lists every request while its cache holds them all too; keeping the whole objects a second time
+ * would double the memory of a takeover.
+ */
+const ledgerView = (rr: ResourceRequest): ResourceRequest => ({
+  apiVersion: rr.apiVersion,
+  kind: rr.kind,
+  metadata: {
+    name: rr.metadata.name,
+    namespace: rr.metadata.namespace,
+    uid: rr.metadata.uid,
+    resourceVersion: rr.metadata.resourceVersion,
+    creationTimestamp: rr.metadata.creationTimestamp,
+  },
+  spec: rr.spec,
+  ...(rr.status?.nodes ? { status: { nodes: rr.status.nodes } } : {}),
+});
 
 const abortPromise = (signal: AbortSignal) =>
   new Promise<void>((resolve) =>
