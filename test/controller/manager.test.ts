@@ -79,6 +79,7 @@ class Harness {
       identity: 'berth-0',
       namespace: 'berth-system',
       poolStatusCoalesceMs: 10,
+      poolStatusIntervalMs: 50,
       informer: { backoffBaseMs: 10, backoffMaxMs: 20 },
       onLostLeadership: () => this.lost++,
       ...o,
