@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { stringify } from 'yaml';
+import { TestPki } from '../support/pki.js';
 import { KubeError } from '../../src/kube/client.js';
 import {
   KubeRest,
@@ -308,55 +309,20 @@ describe('KubeRest', () => {
 });
 
 /**
- * A throwaway CA (openssl CLI), a server certificate for the name kube.test only (no IP), and two
- * client certificates, CN client-a and client-b.
+ * A throwaway CA, a server certificate for the name kube.test only (no IP), and two client
+ * certificates, CN client-a and client-b.
  */
 function makePki(dir: string) {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=ca',
-  );
-  const issue = (name: string, ext: string) => {
-    run('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    writeFileSync(join(dir, `${name}.cnf`), `${ext}\nbasicConstraints=CA:FALSE\n`);
-    run(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.cnf`,
-    );
-    return {
-      cert: readFileSync(join(dir, `${name}.crt`)),
-      key: readFileSync(join(dir, `${name}.key`)),
-    };
-  };
+  const pki = new TestPki(dir);
+  const asBuffers = (p: { cert: string; key: string }) => ({
+    cert: Buffer.from(p.cert),
+    key: Buffer.from(p.key),
+  });
   return {
-    ca: readFileSync(join(dir, 'ca.crt')),
-    server: issue('server', 'subjectAltName=DNS:kube.test'),
-    a: issue('client-a', 'extendedKeyUsage=clientAuth'),
-    b: issue('client-b', 'extendedKeyUsage=clientAuth'),
+    ca: Buffer.from(pki.ca('ca').cert),
+    server: asBuffers(pki.issue('server', 'ca', 'subjectAltName=DNS:kube.test')),
+    a: asBuffers(pki.issue('client-a', 'ca', 'extendedKeyUsage=clientAuth')),
+    b: asBuffers(pki.issue('client-b', 'ca', 'extendedKeyUsage=clientAuth')),
   };
 }
 

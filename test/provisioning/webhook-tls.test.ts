@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -11,66 +10,15 @@ import {
 } from '../../src/provisioning/index.js';
 import { request } from './helpers/fakes.js';
 import { KvmFarm, startFarm, type TestServer } from './helpers/servers.js';
+import { TestPki } from '../support/pki.js';
 
-/** A throwaway CA and a server certificate for 127.0.0.1, made with the openssl CLI. */
+/** A throwaway CA, a server certificate for 127.0.0.1 it signs, and a CA that signed nothing. */
 function makePki(dir: string): { ca: string; cert: string; key: string; otherCa: string } {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=Berth Test CA',
-  );
-  run(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'other.key',
-    '-out',
-    'other.crt',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=Other CA',
-  );
-  run('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(
-    path.join(dir, 'ext.cnf'),
-    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n',
-  );
-  run(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.crt',
-    '-days',
-    '1',
-    '-extfile',
-    'ext.cnf',
-  );
-  const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
-  return {
-    ca: read('ca.crt'),
-    cert: read('server.crt'),
-    key: read('server.key'),
-    otherCa: read('other.crt'),
-  };
+  const pki = new TestPki(dir);
+  const ca = pki.ca('ca', 'Berth Test CA');
+  const otherCa = pki.ca('other', 'Other CA');
+  const server = pki.issue('server', 'ca', 'subjectAltName=IP:127.0.0.1');
+  return { ca: ca.cert, cert: server.cert, key: server.key, otherCa: otherCa.cert };
 }
 
 describe('webhook provisioner over HTTPS with a bearer token', function () {
