@@ -107,6 +107,7 @@ export class Manager {
     this.inventory = new InventoryWatch(this.backend, this.hostPools, this.storagePools, log);
     this.pools = new PoolControllers({
       writer,
+      recorder,
       hostPools: this.hostPools,
       storagePools: this.storagePools,
       view: () => this.backend,

@@ -9,6 +9,7 @@ import type { Informer } from '../kube/informer.js';
 import { pathOf } from '../kube/paths.js';
 import type { Metrics } from '../observability/metrics.js';
 import { Controller } from '../runtime/controller.js';
+import type { EventRecorder } from '../runtime/events.js';
 import { statusOnlyChange } from '../runtime/predicates.js';
 import { anyVersion, type StatusWriter } from '../runtime/status-writer.js';
 import { hostPoolStatus, storagePoolStatus, type PoolView } from '../serving/pool-status.js';
@@ -40,6 +41,8 @@ export interface PoolControllersDeps {
   ): void;
   /** The controllers' clock (coalescing, backoff); the real one when omitted. */
   clock?: Clock;
+  /** Says on the pool when its status cannot be written. */
+  recorder?: EventRecorder;
 }
 
 export class PoolControllers {
@@ -121,7 +124,7 @@ export class PoolControllers {
     this.d.observe?.('HostPool', name, status.capacity ?? {}, status.allocated ?? {});
     const r = await this.d.writer.write(pathOf(HOST_POOLS, hp), hp, status, anyVersion);
     if ('written' in r) this.lastWrite.set(`HostPool/${name}`, this.clock.now());
-    if ('refused' in r) this.refused('HostPool', name, r.refused);
+    if ('refused' in r) this.refused(hp, r.refused);
     return {};
   }
 
@@ -137,13 +140,23 @@ export class PoolControllers {
     );
     const r = await this.d.writer.write(pathOf(STORAGE_POOLS, sp), sp, status, anyVersion);
     if ('written' in r) this.lastWrite.set(`StoragePool/${name}`, this.clock.now());
-    if ('refused' in r) this.refused('StoragePool', name, r.refused);
+    if ('refused' in r) this.refused(sp, r.refused);
     return {};
   }
 
-  private refused(kind: 'HostPool' | 'StoragePool', name: string, err: Error): void {
+  /** A status the API server will never take: counted, logged and said on the pool, not retried. */
+  private refused(pool: HostPool | StoragePool, err: Error): void {
+    const kind = pool.kind === 'StoragePool' ? 'StoragePool' : 'HostPool';
+    const name = pool.metadata.name;
     this.d.metrics.statusWriteRefused.inc({ kind });
     this.d.log.error('status write refused', { kind, name, error: err.message });
+    this.d.recorder?.event(
+      pool,
+      'Warning',
+      'StatusWriteRefused',
+      'Observe',
+      `the API server refused the pool's status: ${err.message}`,
+    );
   }
 }
 

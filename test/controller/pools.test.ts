@@ -12,6 +12,7 @@ import { StatusWriter } from '../../src/runtime/status-writer.js';
 import { hostPoolStatus, type PoolView } from '../../src/serving/pool-status.js';
 import { FakeClock } from '../support/fakeclock.js';
 import { FakeKube } from '../support/fakekube.js';
+import { RecordingRecorder } from '../support/recorder.js';
 import { flush, testInformer } from '../support/settle.js';
 
 const HPS = '/apis/berth.dev/v1alpha1/hostpools';
@@ -71,6 +72,7 @@ class Harness {
   readonly metrics = new Metrics(false);
   readonly view = new View();
   readonly errors: string[] = [];
+  readonly recorder = new RecordingRecorder();
   readonly observed: string[] = [];
   readonly hostPools = testInformer<HostPool>(this.kube, HPS);
   readonly storagePools = testInformer<StoragePool>(this.kube, SPS);
@@ -93,6 +95,7 @@ class Harness {
     } as unknown as Logger;
     this.pools = new PoolControllers({
       writer: new StatusWriter(this.kube),
+      recorder: this.recorder,
       hostPools: this.hostPools,
       storagePools: this.storagePools,
       view: () => this.view,
@@ -277,7 +280,7 @@ describe('PoolControllers', () => {
     { kind: 'StoragePool', path: /storagepools\/ceph\/status$/ },
   ];
   for (const c of refusals)
-    it(`a ${c.kind} status the API server refuses is logged and counted, not retried`, async () => {
+    it(`a ${c.kind} status the API server refuses is said, logged and counted, not retried`, async () => {
       const h = new Harness();
       h.kube.seed(HPS, hostPool());
       h.kube.seed(SPS, storagePool());
@@ -291,6 +294,15 @@ describe('PoolControllers', () => {
       );
       expect(refused).to.match(new RegExp(`kind="${c.kind}"\\} 1`));
       expect(h.errors).to.deep.equal(['status write refused: status.capacity: Invalid value']);
+      expect(h.recorder.events).to.deep.equal([
+        {
+          object: c.kind === 'HostPool' ? 'rack' : 'ceph',
+          type: 'Warning',
+          reason: 'StatusWriteRefused',
+          action: 'Observe',
+          note: "the API server refused the pool's status: status.capacity: Invalid value",
+        },
+      ]);
       const errors = await h.metrics.registry.getSingleMetricAsString(
         'controller_runtime_reconcile_errors_total',
       );
