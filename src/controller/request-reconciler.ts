@@ -307,11 +307,7 @@ export class RequestReconciler {
       if (!r) return {};
       rr = r;
     }
-    const { released: done, failures } = await releaseRecords(
-      step.records,
-      requestIdentity(rr),
-      this.d.runtime().releasers(profileName(rr), step.records),
-    );
+    const { released: done, failures } = await this.releaseThrough(rr, step.records);
     if (step.finalize) this.unwritten.delete(uid);
     const outcome = released(rr, step, done, failures);
     if (done.length > 0) {
@@ -343,11 +339,7 @@ export class RequestReconciler {
       ...(this.unwritten.get(uid)?.nodes.map((n) => n.toRecord()) ?? []),
     ].filter((r) => !taken.has(r.name));
     this.unwritten.delete(uid);
-    const { released: done, failures } = await releaseRecords(
-      records,
-      requestIdentity(tomb),
-      this.d.runtime().releasers(profileName(tomb), records),
-    );
+    const { released: done, failures } = await this.releaseThrough(tomb, records);
     if (failures.length > 0) {
       // Keep what is left for the retry; the object is gone, so the log is where it is said.
       const left = new Set(failures.map((f) => f.name));
@@ -394,13 +386,18 @@ export class RequestReconciler {
     return this.wrote(rr, latest(rr, r));
   }
 
-  /** Nodes no record points at go back to their provisioners at once. */
-  private async giveBack(rr: ResourceRequest, records: NodeRecord[]): Promise<void> {
-    const { failures } = await releaseRecords(
+  /** Gives `records` of `rr` back through the provisioners that can release them. */
+  private releaseThrough(rr: ResourceRequest, records: readonly NodeRecord[]) {
+    return releaseRecords(
       records,
       requestIdentity(rr),
-      this.d.runtime().releasers(profileName(rr), records),
+      this.d.runtime().releasers(profileOf(rr), records),
     );
+  }
+
+  /** Nodes no record points at go back to their provisioners at once. */
+  private async giveBack(rr: ResourceRequest, records: NodeRecord[]): Promise<void> {
+    const { failures } = await this.releaseThrough(rr, records);
     for (const f of failures)
       this.d.log.error('could not release nodes no request records', {
         object: keyOf(rr),
@@ -426,7 +423,7 @@ export class RequestReconciler {
   }
 
   private failed(rr: ResourceRequest, reason: string): void {
-    this.d.metrics.allocationFailures.inc({ profile: profileName(rr), reason });
+    this.d.metrics.allocationFailures.inc({ profile: profileOf(rr), reason });
   }
 
   private emit(rr: ResourceRequest, events: readonly PlannedEvent[]): void {
@@ -465,5 +462,3 @@ export class RequestReconciler {
       );
   }
 }
-
-const profileName = profileOf;

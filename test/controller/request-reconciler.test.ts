@@ -3,7 +3,7 @@
 // the server holds, which writes were made, the events, and that every node was released exactly
 // once (ReleaseLedger) and no capacity leaked (the engine's usage).
 import { expect } from 'chai';
-import type { HostPool, OperatorConfig, ResourceRequest } from '../../src/api/index.js';
+import type { ResourceRequest } from '../../src/api/index.js';
 import { HostsBackend } from '../../src/allocation/service.js';
 import { KubeError } from '../../src/kube/client.js';
 import { Metrics } from '../../src/observability/metrics.js';
@@ -15,26 +15,12 @@ import { StatusWriter } from '../../src/runtime/status-writer.js';
 import { FINALIZER } from '../../src/serving/request-lifecycle.js';
 import { FakeProvisioner, ReleaseLedger } from '../provisioning/helpers/fakes.js';
 import { FakeKube } from '../support/fakekube.js';
+import { HOSTS_CONFIG, rackPool } from '../support/objects.js';
 import { RecordingRecorder } from '../support/recorder.js';
 
 const RRS = '/apis/berth.dev/v1alpha1/namespaces/team/resourcerequests';
 const HPS = '/apis/berth.dev/v1alpha1/hostpools';
 const NOW = new Date('2026-03-01T12:00:00Z');
-
-const pool = (hosts: number, state?: 'Maintenance'): HostPool => ({
-  apiVersion: 'berth.dev/v1alpha1',
-  kind: 'HostPool',
-  metadata: { name: 'rack', generation: 1 },
-  spec: {
-    zone: 'z1',
-    hosts: Array.from({ length: hosts }, (_, i) => ({
-      name: `h${i}`,
-      address: `10.0.0.${i + 1}`,
-      capacity: { cpu: '4', memory: '8Gi' },
-      ...(state && i === 0 ? { state } : {}),
-    })),
-  },
-});
 
 const request = (
   name: string,
@@ -46,18 +32,6 @@ const request = (
   metadata: { name, namespace: 'team', ...extra },
   spec: { count: 1, resources: { cpu: '1', memory: '1Gi' }, ...spec },
 });
-
-const CONFIG: OperatorConfig = {
-  apiVersion: 'berth.dev/v1alpha1',
-  kind: 'OperatorConfig',
-  profiles: [
-    {
-      name: 'default',
-      provisioners: [{ name: 'hosts', type: 'hosts' }],
-      hostAllocators: [{ type: 'firstFit' }],
-    },
-  ],
-} as OperatorConfig;
 
 /** A runtime whose `remote` profile is a fake external provisioner with a release ledger. */
 function remoteRuntime(base: Runtime, fake: FakeProvisioner): Runtime {
@@ -87,10 +61,10 @@ class Harness {
   constructor(
     opts: { hosts?: number; maintenance?: boolean; remote?: Partial<FakeProvisioner['opts']> } = {},
   ) {
-    const hp = pool(opts.hosts ?? 2, opts.maintenance ? 'Maintenance' : undefined);
+    const hp = rackPool(opts.hosts ?? 2, opts.maintenance ? 'Maintenance' : undefined);
     this.kube.seed(HPS, hp);
     this.backend.setInventory([hp], []);
-    const assembled = AssembledRuntime.build(CONFIG, this.backend);
+    const assembled = AssembledRuntime.build(HOSTS_CONFIG, this.backend);
     this.fake = new FakeProvisioner('farm', this.ledger, { capacity: 10, ...opts.remote });
     const runtime = remoteRuntime(assembled, this.fake);
     this.reconciler = new RequestReconciler({
@@ -408,7 +382,7 @@ describe('RequestReconciler', () => {
       const h = new Harness({ hosts: 1 });
       h.create(request('web'));
       await h.reconcile('web');
-      const hp = pool(1, 'Maintenance');
+      const hp = rackPool(1, 'Maintenance');
       h.backend.setInventory([hp], []);
       await h.reconcile('web');
       const rr = h.get('web')!;

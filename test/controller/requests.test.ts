@@ -2,12 +2,7 @@
 // hosts engine behind them: what wakes a request up (a pool spec change, capacity given back by
 // a delete, its own spec) and what does not (status-only changes, a delete with nothing to give).
 import { expect } from 'chai';
-import type {
-  HostPool,
-  OperatorConfig,
-  ResourceRequest,
-  StoragePool,
-} from '../../src/api/index.js';
+import type { HostPool, ResourceRequest, StoragePool } from '../../src/api/index.js';
 import { HostsBackend } from '../../src/allocation/service.js';
 import { InventoryWatch } from '../../src/controller/inventory.js';
 import { RequestController } from '../../src/controller/requests.js';
@@ -16,6 +11,7 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { AssembledRuntime } from '../../src/provisioning/assemble.js';
 import { StatusWriter } from '../../src/runtime/status-writer.js';
 import { FakeKube } from '../support/fakekube.js';
+import { HOSTS_CONFIG, rackPool } from '../support/objects.js';
 import { RecordingRecorder } from '../support/recorder.js';
 import { flush, testInformer, until } from '../support/settle.js';
 
@@ -24,33 +20,6 @@ const ALL_RRS = '/apis/berth.dev/v1alpha1/resourcerequests';
 const HPS = '/apis/berth.dev/v1alpha1/hostpools';
 const SPS = '/apis/berth.dev/v1alpha1/storagepools';
 const NOW = new Date('2026-03-01T12:00:00Z');
-
-const CONFIG = {
-  apiVersion: 'berth.dev/v1alpha1',
-  kind: 'OperatorConfig',
-  profiles: [
-    {
-      name: 'default',
-      provisioners: [{ name: 'hosts', type: 'hosts' }],
-      hostAllocators: [{ type: 'firstFit' }],
-    },
-  ],
-} as OperatorConfig;
-
-const pool = (hosts: number, state?: 'Maintenance'): HostPool => ({
-  apiVersion: 'berth.dev/v1alpha1',
-  kind: 'HostPool',
-  metadata: { name: 'rack' },
-  spec: {
-    zone: 'z1',
-    hosts: Array.from({ length: hosts }, (_, i) => ({
-      name: `h${i}`,
-      address: `10.0.0.${i + 1}`,
-      capacity: { cpu: '4', memory: '8Gi' },
-      ...(state && i === 0 ? { state } : {}),
-    })),
-  },
-});
 
 /** A request for 3 of a host's 4 cores: one per host. Created `age` minutes after 11:00. */
 const request = (name: string, age: number): ResourceRequest => ({
@@ -78,8 +47,8 @@ class Harness {
   private running: Promise<void>[] = [];
 
   constructor(hosts = 1) {
-    this.kube.seed(HPS, pool(hosts));
-    const runtime = AssembledRuntime.build(CONFIG, this.backend);
+    this.kube.seed(HPS, rackPool(hosts));
+    const runtime = AssembledRuntime.build(HOSTS_CONFIG, this.backend);
     const owner = {
       setInventory: (hp: readonly HostPool[], sp: readonly StoragePool[]) => {
         this.rebuilds++;
@@ -183,7 +152,7 @@ describe('RequestController watches', () => {
     ]);
     h.rebuilds = 0;
     // The pool grows by one host: room for the oldest pending request only.
-    await h.kube.mergePatch(`${HPS}/rack`, { spec: { hosts: pool(2).spec.hosts } });
+    await h.kube.mergePatch(`${HPS}/rack`, { spec: { hosts: rackPool(2).spec.hosts } });
     await until(() => h.phase('b') === 'Ready', 'b bound');
     await h.settle();
     expect(h.rebuilds).to.equal(1);
@@ -211,7 +180,9 @@ describe('RequestController watches', () => {
     h.kube.seed(RRS, request('waiting', 3));
     await h.start(false);
     await h.queued(); // the initial adds
-    await h.kube.mergePatch(`${HPS}/rack`, { spec: { hosts: pool(2, 'Maintenance').spec.hosts } });
+    await h.kube.mergePatch(`${HPS}/rack`, {
+      spec: { hosts: rackPool(2, 'Maintenance').spec.hosts },
+    });
     await h.settle();
     expect((await h.queued()).sort()).to.deep.equal(['team/held', 'team/waiting']);
     await h.stop();
