@@ -20,12 +20,17 @@ export interface Answer {
 const MAX_BODY = 1024 * 1024;
 
 /** Answers one decoded request; exported so tests can wrap it with faults. */
-export function answer(farm: KvmFarm, body: unknown): Answer {
+export async function answer(farm: KvmFarm, body: unknown): Promise<Answer> {
   const kind = (body as { kind?: unknown } | null)?.kind;
   try {
     switch (kind) {
       case 'ProvisionRequest':
-        return { status: 200, body: farm.provision(body as Parameters<KvmFarm['provision']>[0]) };
+        return {
+          status: 200,
+          body: await farm.provision(body as Parameters<KvmFarm['provision']>[0]),
+        };
+      case 'ListRequest':
+        return { status: 200, body: farm.list(body as Parameters<KvmFarm['list']>[0]) };
       case 'SpawnRequest':
         return { status: 200, body: farm.spawn(body as Parameters<KvmFarm['spawn']>[0]) };
       case 'ReleaseRequest':
@@ -46,7 +51,7 @@ export function farmHandler(
   farm: KvmFarm,
   opts: FarmHttpOptions = {},
   respond: (body: unknown, res: http.ServerResponse) => void = (body, res) =>
-    send(res, answer(farm, body)),
+    void answer(farm, body).then((a) => send(res, a)),
 ): Handler {
   return (req, res) => {
     if (req.method === 'GET' && req.url === '/healthz')
@@ -54,7 +59,11 @@ export function farmHandler(
     if (req.method === 'GET' && req.url === '/ledger') {
       return send(res, {
         status: 200,
-        body: { vms: farm.vms, unknownReleases: farm.unknownReleases },
+        body: {
+          vms: farm.vms,
+          unknownReleases: farm.unknownReleases,
+          fencedProvisions: farm.fencedProvisions,
+        },
       });
     }
     if (req.method !== 'POST') return send(res, { status: 405, body: { message: 'POST only' } });

@@ -1,6 +1,6 @@
 // Runs the simulated KVM farm as a webhook provisioner for Berth:
 //   node dist/examples/kvm-farm/server.js --port 8443 --capacity 8 [--host 127.0.0.1]
-//        [--hypervisors 2] [--token-file FILE] [--tls-cert FILE --tls-key FILE]
+//        [--hypervisors 2] [--make-ms 0] [--token-file FILE] [--tls-cert FILE --tls-key FILE]
 // Point a `webhook` provisioner at the printed URL (docs/extending.md).
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +23,7 @@ export async function startFarm(argv: string[]): Promise<RunningFarm> {
       host: { type: 'string', default: '127.0.0.1' },
       capacity: { type: 'string', default: '8' },
       hypervisors: { type: 'string', default: '2' },
+      'make-ms': { type: 'string', default: '0' },
       'token-file': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
@@ -35,10 +36,13 @@ export async function startFarm(argv: string[]): Promise<RunningFarm> {
     throw new Error(`--capacity: not a count: ${values.capacity}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port: not a port: ${values.port}`);
+  const makeMs = Number(values['make-ms']);
+  if (!Number.isInteger(makeMs) || makeMs < 0)
+    throw new Error(`--make-ms: not a duration in ms: ${values['make-ms']}`);
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
     throw new Error('--tls-cert and --tls-key go together');
   }
-  const farm = new KvmFarm({ capacity, hypervisors: Number(values.hypervisors) });
+  const farm = new KvmFarm({ capacity, hypervisors: Number(values.hypervisors), makeMs });
   const tokenFile = values['token-file'];
   const tls =
     values['tls-cert'] && values['tls-key']

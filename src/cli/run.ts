@@ -24,6 +24,8 @@ export const RUN_USAGE = `Usage: berth run --config PATH [flags]
   --workers N                        concurrent ResourceRequest reconciles (default 8)
   --kube-api-qps N                   API requests per second, -1 for no limit (default ${DEFAULT_API_QPS})
   --kube-api-burst N                 requests allowed at once above the QPS (default ${DEFAULT_API_BURST})
+  --orphan-scan-interval 5m          how often the leader asks external provisioners what they hold
+  --orphan-grace 2m                  how long a node no request records is left before it is released
   --log-level error|warn|info|debug  default info
   --identity ID                      leader-election identity (default: host_pid_random)`;
 
@@ -45,6 +47,8 @@ export async function runCommand(args: string[]): Promise<number> {
       'kube-api-qps': { type: 'string' },
       'kube-api-burst': { type: 'string' },
       'log-level': { type: 'string' },
+      'orphan-scan-interval': { type: 'string' },
+      'orphan-grace': { type: 'string' },
       identity: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -95,6 +99,8 @@ export async function runCommand(args: string[]): Promise<number> {
     metrics,
     configPath: values.config,
     workers: parsePositiveInt('workers', values.workers ?? '8'),
+    orphanIntervalMs: parseDuration('orphan-scan-interval', values['orphan-scan-interval'] ?? '5m'),
+    orphanGraceMs: parseDuration('orphan-grace', values['orphan-grace'] ?? '2m'),
     identity,
     namespace,
     probeAddress,

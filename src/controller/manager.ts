@@ -12,7 +12,7 @@ import { ConfigWatcher } from '../config/watcher.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer, defaultInformerOptions } from '../kube/informer.js';
 import type { KubeObject, ObjectList } from '../kube/objects.js';
-import { SECRETS, collectionPath, objectPath } from '../kube/paths.js';
+import { NAMESPACES, SECRETS, collectionPath, objectPath } from '../kube/paths.js';
 import { startProbeServer, type ProbeServer } from '../observability/health.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AssembledRuntime } from '../provisioning/assemble.js';
@@ -21,6 +21,7 @@ import { KubeEventRecorder } from '../runtime/events.js';
 import { LeaderElector, type LeaderElectionConfig } from '../runtime/leaderelection.js';
 import { StatusWriter } from '../runtime/status-writer.js';
 import { backoff, sleep } from '../support/time.js';
+import { OrphanCollector } from './collector.js';
 import { InventoryWatch } from './inventory.js';
 import { PoolControllers } from './pools.js';
 import { RequestController } from './requests.js';
@@ -42,6 +43,10 @@ export interface ManagerOptions {
   /** A pool's status is written at most once per this long under a stream of changes. */
   poolStatusIntervalMs?: number;
   informer?: Partial<typeof defaultInformerOptions>;
+  /** Between two sweeps of the orphan collector (external provisioners). */
+  orphanIntervalMs?: number;
+  /** How long a node no request records must stay so before the collector releases it. */
+  orphanGraceMs?: number;
   /** Called when leadership is lost: the process must exit (it may hold stale decisions). */
   onLostLeadership?: () => void;
 }
@@ -70,6 +75,11 @@ export class Manager {
   private probes: ProbeServer | undefined;
   private pendingGauge: NodeJS.Timeout | undefined;
   private readonly recorder: KubeEventRecorder;
+  private readonly collector: OrphanCollector;
+  /** Stops the collector when leadership ends. */
+  private collecting: AbortController | undefined;
+  /** Who this operator is to external provisioners: its namespace's uid, read when it leads. */
+  private owner: string | undefined;
 
   constructor(private readonly o: ManagerOptions) {
     const { rest, log, metrics } = o;
@@ -140,6 +150,35 @@ export class Manager {
       forgetRequest: (namespace, name) => this.backend.releaseRequest(namespace, name),
       pendingRecheckMs: o.pendingRecheckMs ?? 5 * 60_000,
     });
+    const reconciler = this.requestController.reconciler;
+    this.collector = new OrphanCollector({
+      runtime: () => this.requireRuntime(),
+      requests: () => this.requests.list(),
+      busy: (r) => reconciler.busy(r),
+      recorder,
+      regarding: this.operatorObject(),
+      metrics,
+      log,
+      now: () => Date.now(),
+      intervalMs: o.orphanIntervalMs ?? 5 * 60_000,
+      graceMs: o.orphanGraceMs ?? 2 * 60_000,
+    });
+  }
+
+  /**
+   * What Events about the operator itself are regarding: the leader-election Lease, the one
+   * object every replica shares and whose name and namespace the operator knows
+   * (`kubectl events -n <ns> --for lease/<name>`); without leader election, the namespace.
+   */
+  private operatorObject(): KubeObject {
+    const le = this.o.leaderElection;
+    return le
+      ? {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: le.name, namespace: le.namespace },
+        }
+      : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.o.namespace } };
   }
 
   private requireRuntime(): AssembledRuntime {
@@ -165,6 +204,7 @@ export class Manager {
       logger: this.o.log,
       secretReader: this.secretReader(),
       operatorNamespace: this.o.namespace,
+      owner: () => this.owner,
       baseDir: config.path.replace(/\/[^/]*$/, '') || '.',
     });
   }
@@ -193,24 +233,13 @@ export class Manager {
   }
 
   /**
-   * A refused configuration is said on the cluster too (a Warning Event), not only in the log, a
-   * metric and /readyz. It is about the operator, which has no object of its own: the Event is
-   * regarding the leader-election Lease, the one object every replica shares and whose name and
-   * namespace the operator knows (`kubectl events -n <ns> --for lease/<name>`); without leader
-   * election, the operator's namespace. Every replica reads the same file, so each says it once;
-   * the recorder counts repeats as a series.
+   * A refused configuration is said on the cluster too (a Warning Event regarding the operator's
+   * object), not only in the log, a metric and /readyz. Every replica reads the same file, so
+   * each says it once; the recorder counts repeats as a series.
    */
   private configRefused(what: string, error: string | undefined): void {
-    const le = this.o.leaderElection;
-    const regarding: KubeObject = le
-      ? {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: { name: le.name, namespace: le.namespace },
-        }
-      : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.o.namespace } };
     this.recorder.event(
-      regarding,
+      this.operatorObject(),
       'Warning',
       'InvalidConfig',
       'Reload',
@@ -317,6 +346,7 @@ export class Manager {
     // request deleted while no operator ran is not in it: its capacity was never taken back.
     // Before the list: a delete seen from here on is buried against the ledger restored from it.
     this.requestController.reconciler.reset();
+    await this.learnOwner();
     const fresh = await this.listAll<ResourceRequest>(
       collectionPath(RESOURCE_REQUESTS),
       ledgerView,
@@ -329,9 +359,37 @@ export class Manager {
     this.pools.start(signal);
     this.requestController.enqueueAll(fresh);
     this.pools.enqueueAll();
+    this.collecting = new AbortController();
+    const stop = this.collecting.signal;
+    signal.addEventListener('abort', () => this.collecting?.abort(), { once: true });
+    void this.collector
+      .run(stop)
+      .catch((err: unknown) =>
+        this.o.log.error('orphan collector stopped', { error: String(err) }),
+      );
+  }
+
+  /**
+   * The owner external provisioners keep with every node: the uid of the operator's namespace,
+   * the same for every replica and every restart, and different in every cluster. Unreadable
+   * (RBAC), provisions carry no owner and the collector lists nothing: it never collects nodes
+   * it cannot tell from another cluster's.
+   */
+  private async learnOwner(): Promise<void> {
+    if (this.owner) return;
+    try {
+      const ns = await this.o.rest.get<KubeObject>(objectPath(NAMESPACES, this.o.namespace));
+      if (ns.metadata.uid) this.owner = `${this.o.namespace}/${ns.metadata.uid}`;
+    } catch (err) {
+      this.o.log.warn('cannot read the operator namespace; orphan collection is off', {
+        namespace: this.o.namespace,
+        error: String(err),
+      });
+    }
   }
 
   private async stopControllers(): Promise<void> {
+    this.collecting?.abort();
     await Promise.all([this.requestController.controller.stop(), this.pools.stop()]);
   }
 

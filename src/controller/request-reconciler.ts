@@ -116,6 +116,8 @@ export class RequestReconciler {
   private readonly unwritten = new Map<string, StackResult>();
   private readonly tombstones = new Map<string, ResourceRequest>();
   private readonly finalized = new Set<string>();
+  /** Uids whose provisioner stack is running now. */
+  private readonly running = new Set<string>();
   /**
    * Our own last write per key, until the cache shows it: the watch can lag our writes, and a
    * pass that decided from the older copy would run the stack again for a request it already
@@ -188,6 +190,17 @@ export class RequestReconciler {
     if (mine && !mine.stale.has(rr.metadata.resourceVersion ?? '')) this.ours.delete(key);
   }
 
+  /**
+   * True while this reconciler holds nodes of the request in memory, or may be about to: a stack
+   * running, nodes obtained but not written, a deletion being buried. The orphan collector leaves
+   * such a request's nodes alone.
+   */
+  busy(request: { namespace: string; name: string; uid?: string }): boolean {
+    const uid = request.uid ?? `${request.namespace}/${request.name}`;
+    if (this.running.has(uid) || this.unwritten.has(uid)) return true;
+    return this.tombstones.has(`${request.namespace}/${request.name}`);
+  }
+
   /** How many requests' own writes are remembered (for tests and the memory bound). */
   remembered(): number {
     return this.ours.size;
@@ -241,10 +254,16 @@ export class RequestReconciler {
       if (!r) return {};
       rr = r;
     }
-    const result = await runStack(profile.provisioners, requestRef(rr), {
-      signal,
-      logger: this.d.log,
-    });
+    this.running.add(uid);
+    let result: StackResult;
+    try {
+      result = await runStack(profile.provisioners, requestRef(rr), {
+        signal,
+        logger: this.d.log,
+      });
+    } finally {
+      this.running.delete(uid);
+    }
     if (result.outcome === 'Aborted') return { requeueAfterMs: 1000 };
     if (result.outcome === 'Provisioned') {
       for (const n of result.nodes)
@@ -307,6 +326,9 @@ export class RequestReconciler {
       if (!r) return {};
       rr = r;
     }
+    // Intent before the records: a sweep that fails leaves the records untouched for the retry,
+    // so each recorded node is still released once.
+    if (step.sweep.length > 0) await this.sweep(rr, step.sweep);
     const { released: done, failures } = await this.releaseThrough(rr, step.records);
     if (step.finalize) this.unwritten.delete(uid);
     const outcome = released(rr, step, done, failures);
@@ -320,6 +342,28 @@ export class RequestReconciler {
       if (after) this.wrote(rr, after);
     }
     return this.apply(rr, outcome);
+  }
+
+  /**
+   * Releases by key, through every external provisioner of the profile, node names a provision
+   * may have made without a record (docs/webhook-contract.md: releasing an unknown key succeeds).
+   */
+  private async sweep(rr: ResourceRequest, names: readonly string[]): Promise<void> {
+    const profile = this.d.runtime().profile(profileOf(rr));
+    const identity = requestIdentity(rr);
+    const errors: string[] = [];
+    for (const p of profile?.provisioners ?? []) {
+      if (!p.releaseKeys) continue;
+      try {
+        await p.releaseKeys(identity, names);
+      } catch (err) {
+        errors.push(`${p.name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (errors.length === 0) return;
+    const note = `nodes a provision may have made (${names.join(', ')}) could not be released: ${errors.join('; ')}`;
+    this.d.recorder.event(rr, 'Warning', 'ReleaseFailed', 'Release', note);
+    throw new Error(note);
   }
 
   /** The request went without our finalizer: give back what its last state recorded. */

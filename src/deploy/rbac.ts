@@ -41,6 +41,12 @@ export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
     verbs: ['create', 'patch'],
     why: 'record Events on requests and pools; patch counts a repeated event',
   },
+  {
+    apiGroups: [''],
+    resources: ['namespaces'],
+    verbs: ['get'],
+    why: "read the uid of the operator's own namespace: who it is to external provisioners (orphan collection)",
+  },
 ];
 
 /** In the operator's namespace only: its Lease, and Secrets holding webhook tokens. */

@@ -44,6 +44,19 @@ export const ChartValues = closed(
       maximum: 64,
       description: 'Concurrent ResourceRequest reconciles.',
     }),
+    orphanCollection: closed(
+      {
+        interval: Type.String({
+          pattern: '^[0-9]+(s|m|h)$',
+          description: 'How often the leader asks external provisioners what they hold, e.g. 5m.',
+        }),
+        grace: Type.String({
+          pattern: '^[0-9]+(s|m|h)$',
+          description: 'How long a node no request records is left before it is released, e.g. 2m.',
+        }),
+      },
+      'Garbage collection of nodes external provisioners hold that no request records.',
+    ),
     leaderElection: closed(
       {
         leaseDuration: Type.String({ pattern: '^[0-9]+s$', description: 'e.g. 15s' }),

@@ -36,6 +36,12 @@ export const LEASES: ApiResource = {
   plural: 'leases',
   namespaced: true,
 };
+export const NAMESPACES: ApiResource = {
+  group: '',
+  version: 'v1',
+  plural: 'namespaces',
+  namespaced: false,
+};
 export const SECRETS: ApiResource = {
   group: '',
   version: 'v1',

@@ -37,6 +37,9 @@ export class Metrics {
   readonly configValid: Gauge;
   readonly watchRestarts: Counter<'informer' | 'reason'>;
   readonly statusWriteRefused: Counter<'kind'>;
+  readonly orphansFound: Counter<'provisioner'>;
+  readonly orphansReleased: Counter<'provisioner'>;
+  readonly orphanSweeps: Counter<'result'>;
 
   constructor(defaults = true) {
     const r = this.registry;
@@ -143,6 +146,21 @@ export class Metrics {
       'berth_status_write_refused_total',
       'Status writes the API server refused for good (not a conflict), by kind',
       ['kind'],
+    );
+    this.orphansFound = counter(
+      'berth_orphan_nodes_found_total',
+      'Nodes an external provisioner held that no request recorded, when first seen',
+      ['provisioner'],
+    );
+    this.orphansReleased = counter(
+      'berth_orphan_nodes_released_total',
+      'Orphan nodes released by the collector after their grace period',
+      ['provisioner'],
+    );
+    this.orphanSweeps = counter(
+      'berth_orphan_sweeps_total',
+      'Orphan collector sweeps, by result (success, or error when a list or release failed)',
+      ['result'],
     );
   }
 

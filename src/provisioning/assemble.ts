@@ -86,6 +86,13 @@ export class AssembledRuntime implements Runtime {
     return [...own, ...orphans.values()];
   }
 
+  listers(): Provisioner[] {
+    const out = new Map<string, Provisioner>();
+    for (const built of this.profiles.values())
+      for (const p of built.provisioners) if (p.list && !out.has(p.name)) out.set(p.name, p);
+    return [...out.values()];
+  }
+
   /**
    * Takes the capacity recorded in requests' status again (after a start, a leader change or a
    * config reload), so nothing recorded can be handed out twice. Returns records it could not

@@ -8,6 +8,7 @@ import { createNode } from './node.js';
 import type { FactoryInput, ProvisionerFactory } from './provisioner-registry.js';
 import type { ConfigTemplate } from './template.js';
 import type {
+  HeldNode,
   NodeRecord,
   ProvisionContext,
   ProvisionedNode,
@@ -16,7 +17,7 @@ import type {
   VolumeRecord,
 } from './types.js';
 import { silentLogger } from './types.js';
-import { checkAttributes } from './webhook/contract.js';
+import { checkAttributes, checkListResponse } from './webhook/contract.js';
 
 /** status.nodes[].configEntry is capped by the API. */
 export const MAX_CONFIG_ENTRY = 1024;
@@ -41,6 +42,11 @@ export interface ModuleProvisionerImpl {
   getNodes(count: number, ctx: ProvisionContext): ModuleNode[] | Promise<ModuleNode[]>;
   /** Needed to release nodes known only from `status.nodes` (after an operator restart). */
   restore?(record: NodeRecord, request: RequestIdentity): ModuleNode | Promise<ModuleNode>;
+  /**
+   * What the module's backend holds for this operator, as the webhook `list` call answers
+   * (docs/webhook-contract.md); lets the orphan collector release what no request records.
+   */
+  list?(): HeldNode[] | Promise<HeldNode[]>;
   close?(): unknown;
 }
 
@@ -49,6 +55,7 @@ function checkImpl(v: unknown): string | undefined {
   const o = v as Record<string, unknown>;
   if (typeof o.getNodes !== 'function') return 'an object without getNodes()';
   if (o.restore !== undefined && typeof o.restore !== 'function') return 'a non-function restore';
+  if (o.list !== undefined && typeof o.list !== 'function') return 'a non-function list';
   return undefined;
 }
 
@@ -116,6 +123,21 @@ export class ModuleProvisioner implements Provisioner {
     return (raw as ModuleNode[]).map((n) =>
       this.wrap(n, ctx.request.metadata, 'Provisioned', Promise.resolve(n)),
     );
+  }
+
+  /** The module's own list, checked like a webhook's answer; none when it has no list(). */
+  async list(): Promise<HeldNode[]> {
+    const impl = await this.module.get();
+    if (!impl.list) return [];
+    let raw: unknown;
+    try {
+      raw = await impl.list();
+    } catch (err) {
+      throw new Error(`${this.module.label}: list threw: ${describeError(err)}`);
+    }
+    const checked = checkListResponse({ nodes: raw });
+    if (!checked.ok) throw new Error(`${this.module.label}: list returned ${checked.problem}`);
+    return checked.value.nodes.map((n) => ({ ...n, request: { ...n.request } }));
   }
 
   restore(record: NodeRecord, request: RequestIdentity): ProvisionedNode {

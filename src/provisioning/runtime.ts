@@ -26,4 +26,9 @@ export interface Runtime {
     profile: string,
     records: readonly { provisioner: string; hostPool?: string; host?: string }[],
   ): Provisioner[];
+  /**
+   * The provisioners whose service can say what it holds (`list`), once per name across
+   * profiles: what the orphan collector sweeps.
+   */
+  listers(): Provisioner[];
 }

@@ -139,6 +139,17 @@ export interface Availability {
   reason?: string;
 }
 
+/**
+ * A node an external service holds for this operator, as its `list` answers (orphan collection,
+ * docs/webhook-contract.md#orphan-collection). `generation` is the provision call that made it.
+ */
+export interface HeldNode {
+  name: string;
+  idempotencyKey: string;
+  request: RequestIdentity;
+  generation?: number;
+}
+
 export interface Provisioner {
   readonly name: string;
   readonly type: string;
@@ -154,6 +165,18 @@ export interface Provisioner {
   restore(record: NodeRecord, request: RequestIdentity): ProvisionedNode;
   /** When absent the provisioner is always available. */
   availability?(): Availability;
+  /**
+   * What the provisioner's service holds for this operator through this provisioner, when it can
+   * say (the webhook `list` call). Present only on provisioners that keep state outside
+   * Kubernetes; the orphan collector compares it with what requests record.
+   */
+  list?(signal?: AbortSignal): Promise<HeldNode[]>;
+  /**
+   * Releases by key whatever the service may hold for `request` under these node names, made or
+   * still being made, known or not (legal by the webhook contract): the finalizer of a request
+   * deleted while a stack may have been running for it, when no record says what was made.
+   */
+  releaseKeys?(request: RequestIdentity, names: readonly string[]): Promise<void>;
   /** Frees timers, sockets or anything else the instance holds. */
   close?(): Promise<void>;
 }
@@ -193,4 +216,10 @@ export interface ServiceDeps {
   operatorNamespace?: string;
   /** Relative `path`, `caFile`, `tokenFile` are resolved against it (the config file's folder). */
   baseDir?: string;
+  /**
+   * Who this operator is to an external service (every webhook provisioner call carries it, and
+   * `list` answers only this owner's nodes): the uid of the operator's namespace, learned when it
+   * starts leading; undefined until then, or when it cannot be read.
+   */
+  owner?: () => string | undefined;
 }

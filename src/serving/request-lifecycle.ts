@@ -16,7 +16,12 @@ import {
   type ResourceRequest,
   type ResourceRequestStatus,
 } from '../api/index.js';
-import type { NodeRecord, ReleaseFailure, StackResult } from '../provisioning/index.js';
+import {
+  nodeName,
+  type NodeRecord,
+  type ReleaseFailure,
+  type StackResult,
+} from '../provisioning/index.js';
 import type { HostAvailability } from '../provisioning/runtime.js';
 import { findCondition } from '../runtime/conditions.js';
 import {
@@ -24,6 +29,7 @@ import {
   buildStatus,
   degradedCondition,
   isLive,
+  requestRef,
   toExplanation,
   toNodeStatus,
   toRecord,
@@ -84,7 +90,19 @@ export type Step =
    * finalizer goes once everything is released; otherwise these are zombies (nodes a failed run
    * could not give back, kept in status as Releasing).
    */
-  | { kind: 'release'; records: NodeRecord[]; finalize: boolean; announce?: StatusWrite };
+  | {
+      kind: 'release';
+      records: NodeRecord[];
+      finalize: boolean;
+      announce?: StatusWrite;
+      /**
+       * Names to release by key through the profile's external provisioners before the finalizer
+       * goes, known or not: the request is deleted while a stack may have been running for it
+       * (phase Provisioning), so a provision may have made nodes no record names — a leader
+       * killed mid-provision, an answer still on its way.
+       */
+      sweep: string[];
+    };
 
 /** What to do after a step's I/O. */
 export interface Outcome {
@@ -118,8 +136,19 @@ export function decide(
       ...(rr.status?.nodes ?? []).map(toRecord),
       ...(unwritten?.nodes.map((n) => n.toRecord()) ?? []),
     ].filter((r) => r.state !== 'Released');
+    const named = new Set([
+      ...(rr.status?.nodes ?? []).map((n) => n.name),
+      ...(unwritten?.nodes.map((n) => n.name) ?? []),
+    ]);
+    const sweep =
+      rr.status?.phase === 'Provisioning' && view.profile(profileOf(rr))?.remote
+        ? Array.from({ length: rr.spec.count }, (_, i) => nodeName(requestRef(rr), i)).filter(
+            (n) => !named.has(n),
+          )
+        : [];
+    // The phase says a sweep is due, so it stays Provisioning until the sweep is done.
     const announce =
-      records.length > 0 && rr.status?.phase !== 'Releasing'
+      records.length > 0 && sweep.length === 0 && rr.status?.phase !== 'Releasing'
         ? {
             guard: 'onSameNodes' as const,
             status: buildStatus(
@@ -141,7 +170,7 @@ export function decide(
             ),
           }
         : undefined;
-    return { kind: 'release', records, finalize: true, announce };
+    return { kind: 'release', records, finalize: true, announce, sweep };
   }
 
   const profileName = profileOf(rr);
@@ -151,7 +180,7 @@ export function decide(
   const nodes = rr.status?.nodes ?? [];
   const zombies = nodes.filter((n) => !isLive(n) && n.state !== 'Released');
   if (zombies.length > 0)
-    return { kind: 'release', records: zombies.map(toRecord), finalize: false };
+    return { kind: 'release', records: zombies.map(toRecord), finalize: false, sweep: [] };
   if (nodes.some(isLive)) return observe(rr, view, now);
 
   if (!profile) {

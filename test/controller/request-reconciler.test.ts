@@ -42,6 +42,7 @@ function remoteRuntime(base: Runtime, fake: FakeProvisioner): Runtime {
     hostAvailability: (p, h) => base.hostAvailability(p, h),
     releasers: (profile, records) =>
       profile === 'remote' ? [fake] : base.releasers(profile, records),
+    listers: () => [fake],
   };
 }
 
@@ -374,6 +375,91 @@ describe('RequestReconciler', () => {
       await h.reconcile('vm');
       expect(h.ledger.leaked()).to.deep.equal([]);
       expect(h.ledger.overReleased()).to.deep.equal([]);
+    });
+  });
+
+  describe('intent before action: a request deleted while provisioning', () => {
+    /** A remote request a dead leader was provisioning: finalizer on, phase Provisioning, no nodes. */
+    async function provisioning(h: Harness, count: number, nodes = 0) {
+      const created = h.create(
+        request('vm', { profile: 'remote', count }, { finalizers: [FINALIZER] }),
+      );
+      const made = Array.from({ length: nodes }, (_, i) =>
+        h.fake.make(`vm-${i}`, { namespace: 'team', name: 'vm' }).toRecord(),
+      );
+      await h.kube.replace(`${RRS}/vm/status`, {
+        ...created,
+        status: { phase: 'Provisioning', nodes: made },
+      });
+      await h.kube.delete(`${RRS}/vm`);
+    }
+
+    it('releases by key every name no record names, then drops the finalizer', async () => {
+      const h = new Harness();
+      await provisioning(h, 3, 1);
+      await h.reconcile('vm');
+      expect(h.fake.swept).to.deep.equal([['vm-1', 'vm-2']]);
+      expect(h.ledger.releases.get('farm/vm-0')).to.equal(1); // the recorded one, as usual
+      expect(h.get('vm')).to.equal(undefined);
+    });
+
+    it('keeps the finalizer and releases no record while the service cannot be reached', async () => {
+      let down = true;
+      const h = new Harness({ remote: { failSweep: () => down } });
+      await provisioning(h, 2, 1);
+      await h.reconcile('vm').then(
+        () => expect.fail('should throw'),
+        (e: Error) =>
+          expect(e.message).to.match(/could not be released: farm: service unavailable/),
+      );
+      expect(h.get('vm')!.metadata.finalizers).to.deep.equal([FINALIZER]);
+      expect(h.ledger.releases.size).to.equal(0);
+      expect(h.recorder.reasons()).to.include('Warning/ReleaseFailed');
+      down = false;
+      await h.reconcile('vm');
+      expect(h.fake.swept).to.deep.equal([['vm-1']]);
+      expect(h.ledger.overReleased()).to.deep.equal([]);
+      expect(h.ledger.leaked()).to.deep.equal([]);
+      expect(h.get('vm')).to.equal(undefined);
+    });
+
+    it('a request deleted when Ready or Pending sweeps nothing (no stack was running)', async () => {
+      for (const phase of ['Ready', 'Pending'] as const) {
+        const h = new Harness();
+        const created = h.create(
+          request('vm', { profile: 'remote', count: 2 }, { finalizers: [FINALIZER] }),
+        );
+        await h.kube.replace(`${RRS}/vm/status`, { ...created, status: { phase, nodes: [] } });
+        await h.kube.delete(`${RRS}/vm`);
+        await h.reconcile('vm');
+        expect(h.fake.swept, phase).to.deep.equal([]);
+        expect(h.get('vm'), phase).to.equal(undefined);
+      }
+    });
+  });
+
+  describe('busy', () => {
+    it('says a request is busy while its stack runs, and not after', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const h = new Harness({
+        remote: {
+          tamper: async (nodes) => {
+            await gate;
+            return nodes;
+          },
+        },
+      });
+      const rr = h.create(request('vm', { profile: 'remote' }, { uid: 'u-1' }));
+      const pass = h.reconcile('vm');
+      await new Promise((r) => setTimeout(r, 10));
+      const identity = { namespace: 'team', name: 'vm', uid: 'u-1' };
+      expect(h.reconciler.busy(identity)).to.equal(true);
+      expect(h.reconciler.busy({ ...identity, uid: 'other' })).to.equal(false);
+      release();
+      await pass;
+      expect(h.reconciler.busy(identity)).to.equal(false);
+      expect(rr.metadata.uid).to.equal('u-1');
     });
   });
 

@@ -221,10 +221,10 @@ describe('webhook provisioner against the kvm-farm example', () => {
   > = [
     [
       'more nodes than asked',
-      (a, b, farm) => {
+      async (a, b, farm) => {
         // The farm really makes the extra VM: Berth must release it too.
         const req = b.request as { uid: string };
-        const extra = farm.provision({
+        const extra = await farm.provision({
           ...(b as never as Parameters<KvmFarm['provision']>[0]),
           nodes: [{ name: 'lie-9', idempotencyKey: `${req.uid}/lie-9` }],
         });

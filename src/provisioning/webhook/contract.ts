@@ -21,7 +21,22 @@ export interface NodeRef {
   idempotencyKey: string;
 }
 
-export interface ProvisionRequest {
+/**
+ * Fields every provisioner call carries besides its kind:
+ *  - `owner`: who is asking (the operator's namespace uid); a service keeps it with every node it
+ *    makes and `list` answers only that owner's nodes, so two clusters sharing a service never
+ *    collect each other's machines;
+ *  - `generation`: a number that grows with every call this operator makes (milliseconds of its
+ *    clock, made strictly increasing). A release with generation G fences the keys it names: a
+ *    provision of one of them with a generation ≤ G, still in flight or arriving late, must not
+ *    leave a node held.
+ */
+export interface CallStamp {
+  owner?: string;
+  generation: number;
+}
+
+export interface ProvisionRequest extends CallStamp {
   apiVersion: string;
   kind: 'ProvisionRequest';
   provisioner: string;
@@ -47,7 +62,7 @@ export interface ProvisionResponse {
   message?: string;
 }
 
-export interface SpawnRequest {
+export interface SpawnRequest extends CallStamp {
   apiVersion: string;
   kind: 'SpawnRequest';
   provisioner: string;
@@ -55,12 +70,33 @@ export interface SpawnRequest {
   nodes: NodeRef[];
 }
 
-export interface ReleaseRequest {
+export interface ReleaseRequest extends CallStamp {
   apiVersion: string;
   kind: 'ReleaseRequest';
   provisioner: string;
   request: Pick<WireRequest, 'namespace' | 'name' | 'uid'>;
   nodes: NodeRef[];
+}
+
+/** What the service holds for `owner` through `provisioner` (orphan collection). */
+export interface ListRequest extends CallStamp {
+  apiVersion: string;
+  kind: 'ListRequest';
+  provisioner: string;
+}
+
+export interface ListedNode {
+  name: string;
+  idempotencyKey: string;
+  request: Pick<WireRequest, 'namespace' | 'name' | 'uid'>;
+  /** The generation of the provision call that made the node. */
+  generation?: number;
+}
+
+export interface ListResponse {
+  apiVersion?: string;
+  kind?: 'ListResponse';
+  nodes: ListedNode[];
 }
 
 /** What a filter call ranks: hosts (host allocator chain) or storage pools (storage chain). */
@@ -227,6 +263,43 @@ export function checkProvisionResponse(
       ...(typeof json.message === 'string' ? { message: json.message } : {}),
     },
   };
+}
+
+/** Checks a list answer: every node named, keyed and tied to a request; each key once. */
+export function checkListResponse(json: unknown): Checked<ListResponse> {
+  const bad = (problem: string) => ({ ok: false as const, problem });
+  if (!isRecord(json) || !Array.isArray(json.nodes)) return bad('answer has no "nodes" array');
+  const seen = new Set<string>();
+  const out: ListedNode[] = [];
+  for (const [i, n] of (json.nodes as unknown[]).entries()) {
+    if (!isRecord(n)) return bad(`nodes[${i}] is not an object`);
+    if (typeof n.name !== 'string' || !n.name) return bad(`nodes[${i}] has an empty name`);
+    const key = n.idempotencyKey;
+    if (typeof key !== 'string' || !key) return bad(`nodes[${i}] has no idempotencyKey`);
+    if (seen.has(key)) return bad(`idempotencyKey "${key}" appears twice`);
+    seen.add(key);
+    const r = n.request;
+    if (!isRecord(r) || typeof r.namespace !== 'string' || typeof r.name !== 'string' || !r.name)
+      return bad(`nodes[${i}] has no request {namespace, name}`);
+    if (r.uid !== undefined && typeof r.uid !== 'string')
+      return bad(`nodes[${i}] has a non-string request uid`);
+    if (n.generation !== undefined && !Number.isSafeInteger(n.generation))
+      return bad(`nodes[${i}] has a generation that is not an integer`);
+    const identity = wireIdentity({
+      namespace: r.namespace,
+      name: r.name,
+      ...(typeof r.uid === 'string' ? { uid: r.uid } : {}),
+    });
+    if (key !== idempotencyKey(identity, n.name))
+      return bad(`nodes[${i}] has idempotencyKey "${key}", not the key of its request and name`);
+    out.push({
+      name: n.name,
+      idempotencyKey: key,
+      request: identity,
+      ...(typeof n.generation === 'number' ? { generation: n.generation } : {}),
+    });
+  }
+  return { ok: true, value: { nodes: out } };
 }
 
 /** Checks a filter answer: a subset of the candidates sent, each once. */

@@ -1,7 +1,8 @@
 // `webhook`: an external HTTP(S) service provisions, spawns and releases nodes. Every node carries
 // an idempotency key, so a retried provision returns the nodes already made instead of making more,
 // and a release can be sent for a node Berth never saw an answer for. Whenever an answer is lost or
-// rejected, every node the service may have made is released before the error is reported.
+// rejected, every node the service may have made is released before the error is reported; the
+// release's generation fences a provision still running at the service (docs/webhook-contract.md).
 import {
   ConfigError,
   ProvisionerError,
@@ -14,6 +15,8 @@ import type { FactoryInput, ProvisionerFactory } from '../provisioner-registry.j
 import type { ConfigTemplate } from '../template.js';
 import type {
   Availability,
+  Clock,
+  HeldNode,
   Logger,
   NodeRecord,
   NodeState,
@@ -27,10 +30,13 @@ import { FailureBreaker } from './breaker.js';
 import { TRANSPORT_FIELDS, WebhookClient, readWebhookSettings } from './client.js';
 import {
   WEBHOOK_API_VERSION,
+  checkListResponse,
   checkProvisionResponse,
   idempotencyKey,
   wireIdentity,
   wireRequest,
+  type CallStamp,
+  type ListRequest,
   type NodeRef,
   type ProvisionRequest,
   type ReleaseRequest,
@@ -38,6 +44,19 @@ import {
   type WireNode,
 } from './contract.js';
 import { WebhookError } from './transport.js';
+
+let lastGeneration = 0;
+
+/**
+ * The generation of the next call: the clock's milliseconds, strictly increasing within the
+ * process (shared by every instance, so a configuration reload never goes back). A leader that
+ * takes over starts at least a lease duration after the last one stopped renewing, so its
+ * generations exceed the old leader's unless their clocks differ by more than that.
+ */
+export function nextGeneration(clock: Clock): number {
+  lastGeneration = Math.max(Math.floor(clock.now()), lastGeneration + 1);
+  return lastGeneration;
+}
 
 export class WebhookProvisioner implements Provisioner {
   readonly type = 'webhook';
@@ -48,7 +67,49 @@ export class WebhookProvisioner implements Provisioner {
     private readonly breaker: FailureBreaker,
     private readonly template: ConfigTemplate,
     private readonly logger: Logger = silentLogger,
+    private readonly clock: Clock = systemClock,
+    private readonly owner: () => string | undefined = () => undefined,
   ) {}
+
+  private stamp(): CallStamp {
+    const owner = this.owner();
+    return { ...(owner ? { owner } : {}), generation: nextGeneration(this.clock) };
+  }
+
+  async releaseKeys(request: RequestIdentity, names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    try {
+      await this.release(
+        names.map((name) => ({ name, idempotencyKey: idempotencyKey(request, name) })),
+        request,
+      );
+    } catch (err) {
+      throw new Error(`release: ${describeError(err)}`);
+    }
+  }
+
+  /** What the service holds for this operator through this provisioner (orphan collection). */
+  async list(signal?: AbortSignal): Promise<HeldNode[]> {
+    const owner = this.owner();
+    // Without an owner the service cannot tell our nodes from another cluster's: list nothing.
+    if (!owner) return [];
+    const open = this.breaker.availability();
+    if (!open.available) throw new ProvisionerUnavailableError(open.reason ?? 'unavailable');
+    const body: ListRequest = {
+      apiVersion: WEBHOOK_API_VERSION,
+      kind: 'ListRequest',
+      provisioner: this.name,
+      ...this.stamp(),
+    };
+    const checked = checkListResponse(await this.client.call(body, signal));
+    if (!checked.ok) throw new ProvisionerError(`list: bad answer: ${checked.problem}`);
+    return checked.value.nodes.map((n) => ({
+      name: n.name,
+      idempotencyKey: n.idempotencyKey,
+      request: n.request,
+      ...(n.generation !== undefined ? { generation: n.generation } : {}),
+    }));
+  }
 
   availability(): Availability {
     return this.breaker.availability();
@@ -65,6 +126,7 @@ export class WebhookProvisioner implements Provisioner {
       apiVersion: WEBHOOK_API_VERSION,
       kind: 'ProvisionRequest',
       provisioner: this.name,
+      ...this.stamp(),
       request: wireRequest(ctx.request),
       nodes: refs,
     };
@@ -149,6 +211,7 @@ export class WebhookProvisioner implements Provisioner {
             apiVersion: WEBHOOK_API_VERSION,
             kind: 'SpawnRequest',
             provisioner: this.name,
+            ...this.stamp(),
             request: wireIdentity(request),
             nodes: [ref],
           };
@@ -179,6 +242,7 @@ export class WebhookProvisioner implements Provisioner {
       apiVersion: WEBHOOK_API_VERSION,
       kind: 'ReleaseRequest',
       provisioner: this.name,
+      ...this.stamp(),
       request: wireIdentity(request),
       nodes,
     };
@@ -222,16 +286,15 @@ export const webhookFactory: ProvisionerFactory = ({
   f.only(['name', 'type', 'configTemplate', ...TRANSPORT_FIELDS]);
   const settings = readWebhookSettings(f, deps);
   if (f.issues.length) throw new ConfigError(f.issues);
-  const breaker = new FailureBreaker(
-    settings.failureThreshold,
-    settings.cooldownMs,
-    deps.clock ?? systemClock,
-  );
+  const clock = deps.clock ?? systemClock;
+  const breaker = new FailureBreaker(settings.failureThreshold, settings.cooldownMs, clock);
   return new WebhookProvisioner(
     name,
     new WebhookClient(settings, deps),
     breaker,
     template,
     deps.logger,
+    clock,
+    deps.owner,
   );
 };

@@ -49,12 +49,16 @@ export interface FakeOptions {
   tamper?: (nodes: ProvisionedNode[], ctx: ProvisionContext) => unknown;
   available?: boolean;
   hang?: boolean;
+  /** releaseKeys fails while this says so. */
+  failSweep?: () => boolean;
 }
 
 export class FakeProvisioner implements Provisioner {
   readonly type = 'fake';
   held = 0;
   calls = 0;
+  /** Names released by key (releaseKeys), in call order. */
+  readonly swept: string[][] = [];
   readonly template = compileTemplate();
 
   constructor(
@@ -98,6 +102,11 @@ export class FakeProvisioner implements Provisioner {
       this.template,
       request,
     );
+  }
+
+  async releaseKeys(_request: RequestIdentity, names: readonly string[]): Promise<void> {
+    if (this.opts.failSweep?.()) throw new Error('service unavailable (fake)');
+    this.swept.push([...names]);
   }
 
   restore(record: NodeRecord, request: RequestIdentity): ProvisionedNode {

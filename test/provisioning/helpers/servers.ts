@@ -67,11 +67,14 @@ export async function startFarm(
     counts.set(kind, n);
     calls.push({ kind, body });
     const fault = plan(kind, n);
-    if (fault === 'ok') return send(res, answer(farm, body));
+    void reply(fault, body, res);
+  };
+  const reply = async (fault: Fault, body: Record<string, unknown>, res: http.ServerResponse) => {
+    if (fault === 'ok') return send(res, await answer(farm, body));
     if (fault === 'http500')
       return send(res, { status: 500, body: { message: 'injected failure' } });
     if (fault === 'hang') return;
-    const done = answer(farm, body);
+    const done = await answer(farm, body);
     if (fault === 'process-then-500')
       return send(res, { status: 500, body: { message: 'lost answer' } });
     if (fault === 'process-then-hang') return;
@@ -82,7 +85,7 @@ export async function startFarm(
     }
     return send(res, {
       status: done.status,
-      body: fault.tamper(done.body as Record<string, unknown>, body),
+      body: await fault.tamper(done.body as Record<string, unknown>, body),
     });
   };
   const handler = farmHandler(farm, opts.token ? { token: () => opts.token } : {}, respond);
