@@ -30,6 +30,12 @@ export interface FarmOptions {
   makeMs?: number;
   /** Fences remembered at most (oldest forgotten first); a fence must outlive any provision. */
   maxFences?: number;
+  /**
+   * false: behave like a service that breaks the fencing rule — a release that arrives while a
+   * VM is being made does not know it, and a late provision is made whatever was released. For
+   * watching Berth's orphan collector at work (and testing it).
+   */
+  fencing?: boolean;
 }
 
 export type VmState = 'Making' | 'Provisioned' | 'Running' | 'Released';
@@ -81,6 +87,7 @@ export class KvmFarm {
   private readonly fences = new Map<string, number>();
   private readonly makeMs: number;
   private readonly maxFences: number;
+  private readonly fencing: boolean;
   /** Releases for keys the farm never provisioned (harmless; Berth sends them after lost answers). */
   unknownReleases = 0;
   /** Provisions refused because a release had fenced their key and generation. */
@@ -95,6 +102,7 @@ export class KvmFarm {
     this.nodePort = opts.nodePort ?? 6818;
     this.makeMs = opts.makeMs ?? 0;
     this.maxFences = opts.maxFences ?? 100_000;
+    this.fencing = opts.fencing ?? true;
   }
 
   /** VMs held: made or being made, not released. */
@@ -115,7 +123,7 @@ export class KvmFarm {
     const waits: Array<Promise<void>> = [];
     for (const ref of refs) {
       const fence = this.fences.get(ref.idempotencyKey);
-      if (fence !== undefined && generation <= fence) {
+      if (this.fencing && fence !== undefined && generation <= fence) {
         // A release already named this key at a later generation: this call is a late one.
         fenced++;
         this.fencedProvisions++;
@@ -231,7 +239,7 @@ export class KvmFarm {
     for (const ref of checkRefs(req.nodes)) {
       if (typeof generation === 'number') this.fence(ref.idempotencyKey, generation);
       const vm = this.byKey.get(ref.idempotencyKey);
-      if (!vm) {
+      if (!vm || (!this.fencing && vm.state === 'Making')) {
         this.unknownReleases++;
         continue;
       }

@@ -1,6 +1,6 @@
 // Runs the simulated KVM farm as a webhook provisioner for Berth:
 //   node dist/examples/kvm-farm/server.js --port 8443 --capacity 8 [--host 127.0.0.1]
-//        [--hypervisors 2] [--make-ms 0] [--token-file FILE] [--tls-cert FILE --tls-key FILE]
+//        [--hypervisors 2] [--make-ms 0] [--ignore-fences] [--token-file FILE] [--tls-cert FILE --tls-key FILE]
 // Point a `webhook` provisioner at the printed URL (docs/extending.md).
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +24,7 @@ export async function startFarm(argv: string[]): Promise<RunningFarm> {
       capacity: { type: 'string', default: '8' },
       hypervisors: { type: 'string', default: '2' },
       'make-ms': { type: 'string', default: '0' },
+      'ignore-fences': { type: 'boolean', default: false },
       'token-file': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
@@ -42,7 +43,12 @@ export async function startFarm(argv: string[]): Promise<RunningFarm> {
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
     throw new Error('--tls-cert and --tls-key go together');
   }
-  const farm = new KvmFarm({ capacity, hypervisors: Number(values.hypervisors), makeMs });
+  const farm = new KvmFarm({
+    capacity,
+    hypervisors: Number(values.hypervisors),
+    makeMs,
+    fencing: !values['ignore-fences'],
+  });
   const tokenFile = values['token-file'];
   const tls =
     values['tls-cert'] && values['tls-key']

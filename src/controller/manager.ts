@@ -98,7 +98,7 @@ export class Manager {
     this.storagePools = informer(collectionPath(STORAGE_POOLS), 'storagepools');
     const recorder = new KubeEventRecorder(
       rest,
-      { controller: CONTROLLER_NAME, instance: o.identity, defaultNamespace: o.namespace },
+      { controller: CONTROLLER_NAME, instance: o.identity },
       log,
     );
     this.recorder = recorder;

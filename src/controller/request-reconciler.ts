@@ -224,7 +224,11 @@ export class RequestReconciler {
   /** Notes that `before` was replaced on the server by `after`; returns `after`. */
   private wrote(before: ResourceRequest, after: ResourceRequest): ResourceRequest {
     const rv = before.metadata.resourceVersion;
-    if (!rv || after.metadata.resourceVersion === rv) return after;
+    // The same version back is a write that changed nothing — except when it removed the last
+    // finalizer: the API server then deletes the object and answers with the version it had,
+    // which the cache still shows with the finalizer until the delete event arrives.
+    const deleted = !!after.metadata.deletionTimestamp && !after.metadata.finalizers?.length;
+    if (!rv || (after.metadata.resourceVersion === rv && !deleted)) return after;
     const key = keyOf(after);
     const mine = this.ours.get(key);
     const stale =

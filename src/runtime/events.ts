@@ -31,8 +31,6 @@ interface SeriesState {
 export interface EventRecorderOptions {
   controller: string;
   instance: string;
-  /** Namespace for events about cluster-scoped objects. */
-  defaultNamespace?: string;
   /** Longest a repeat waits before the series count is written. */
   seriesFlushMs?: number;
   clock?: Clock;
@@ -67,7 +65,9 @@ export class KubeEventRecorder implements EventRecorder {
       this.scheduleFlush(seen);
       return;
     }
-    const namespace = obj.metadata.namespace ?? this.o.defaultNamespace ?? 'default';
+    // The API server takes an Event about a cluster-scoped object (a HostPool, a Namespace) only
+    // in `default`, where Node events live too.
+    const namespace = obj.metadata.namespace ?? 'default';
     const state: SeriesState = {
       name: `${obj.metadata.name}.${randomBytes(8).toString('hex')}`,
       namespace,

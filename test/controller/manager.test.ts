@@ -267,17 +267,21 @@ describe('Manager', () => {
     await h.stop();
   });
 
-  it('without leader election, the Event is regarding the operator namespace', async () => {
+  it('without leader election, the Event is regarding the operator namespace (kept in default)', async () => {
     const h = new Harness();
     h.run();
     await until(() => h.manager.isLeader(), 'leading');
     writeFileSync(h.configPath, 'kind: OperatorConfig\nprofiles: 7\n');
+    // The API server keeps Events about cluster-scoped objects only in `default`.
+    const DEFAULT_EVENTS = EVENTS.replace('/berth-system/', '/default/');
     await until(
-      () => h.kube.all<EventObject>(EVENTS).some((e) => e.reason === 'InvalidConfig'),
+      () => h.kube.all<EventObject>(DEFAULT_EVENTS).some((e) => e.reason === 'InvalidConfig'),
       'a Warning Event',
       15_000,
     );
-    const event = h.kube.all<EventObject>(EVENTS).find((e) => e.reason === 'InvalidConfig')!;
+    const event = h.kube
+      .all<EventObject>(DEFAULT_EVENTS)
+      .find((e) => e.reason === 'InvalidConfig')!;
     expect(event.regarding).to.include({ kind: 'Namespace', name: 'berth-system' });
     await h.stop();
   });

@@ -403,6 +403,16 @@ describe('RequestReconciler', () => {
       expect(h.get('vm')).to.equal(undefined);
     });
 
+    it('a cache that still shows the request sweeps nothing twice', async () => {
+      const h = new Harness();
+      await provisioning(h, 2);
+      h.stale = h.get('vm');
+      await h.reconcile('vm');
+      expect(h.get('vm')).to.equal(undefined);
+      await h.reconcile('vm');
+      expect(h.fake.swept).to.deep.equal([['vm-0', 'vm-1']]);
+    });
+
     it('keeps the finalizer and releases no record while the service cannot be reached', async () => {
       let down = true;
       const h = new Harness({ remote: { failSweep: () => down } });

@@ -240,6 +240,23 @@ for (const [kind, start] of [
   });
 }
 
+describe('a service that breaks the fencing rule', () => {
+  it('keeps what it made after a release that arrived first: only the orphan collector can help', async () => {
+    const farm = new KvmFarm({ capacity: 4, makeMs: 400, fencing: false });
+    const server = await startFarm(farm);
+    try {
+      const p = webhook(server.url, OWNER, { timeoutSeconds: 0.1 });
+      const r = await runStack([p], request('careless', 1));
+      expect(r.outcome).to.equal('Insufficient');
+      await sleep(600);
+      expect(farm.held().map((vm) => vm.name)).to.deep.equal(['careless-0']);
+      expect((await p.list!()).map((n) => n.name)).to.deep.equal(['careless-0']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('webhook generations', () => {
   it('every call carries a generation greater than the last, and the owner', async () => {
     const farm = new KvmFarm({ capacity: 4 });

@@ -142,7 +142,7 @@ describe('KubeEventRecorder', () => {
     });
 
   it('an event about a cluster-scoped object goes to the default namespace', async () => {
-    const h = new Harness({ defaultNamespace: 'berth-system' });
+    const h = new Harness();
     const pool: KubeObject = {
       apiVersion: 'berth.dev/v1alpha1',
       kind: 'HostPool',
@@ -150,7 +150,7 @@ describe('KubeEventRecorder', () => {
     };
     h.recorder.event(pool, 'Warning', 'Invalid', 'Inventory', 'bad quantity');
     await flush();
-    expect(h.events('berth-system')).to.have.length(1);
+    expect(h.events('default')).to.have.length(1);
   });
 
   it('truncates a long note to 1024 characters', async () => {

@@ -320,9 +320,11 @@ export class FakeKube implements KubeClient {
 
   private update(key: string, resource: string, obj: Obj): Obj {
     if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0) {
-      obj.metadata.resourceVersion = String(++this.rv);
-      this.remove(key, resource, obj, false);
-      return obj;
+      // As the API server does: the update that removes the last finalizer deletes the object
+      // and answers with it at the resourceVersion it had (the DELETED event has a new one).
+      const answered = clone(obj);
+      this.remove(key, resource, obj);
+      return answered;
     }
     obj.metadata.resourceVersion = String(++this.rv);
     this.objects.set(key, obj);

@@ -93,8 +93,7 @@ export class WebhookProvisioner implements Provisioner {
     const owner = this.owner();
     // Without an owner the service cannot tell our nodes from another cluster's: list nothing.
     if (!owner) return [];
-    const open = this.breaker.availability();
-    if (!open.available) throw new ProvisionerUnavailableError(open.reason ?? 'unavailable');
+    // Not gated by the breaker: a service whose provisions time out is when orphans appear.
     const body: ListRequest = {
       apiVersion: WEBHOOK_API_VERSION,
       kind: 'ListRequest',
