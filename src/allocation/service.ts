@@ -67,6 +67,16 @@ export class HostsBackend {
    * the inventory, see its own status) is missing too. Undefined when everything is there, or
    * when the StoragePool itself is not in the inventory (`problem` says why).
    */
+  /** Every StoragePool of the inventory that names something missing, by name. */
+  danglingStoragePools(): Array<{ name: string; missing: string }> {
+    const out: Array<{ name: string; missing: string }> = [];
+    for (const name of [...this.current.inventory.storageByName.keys()].sort()) {
+      const missing = this.missingReference(name);
+      if (missing) out.push({ name, missing });
+    }
+    return out;
+  }
+
   missingReference(storagePool: string): string | undefined {
     const inventory = this.current.inventory;
     const sp = inventory.storageByName.get(storagePool);

@@ -131,4 +131,28 @@ describe('berth simulate', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('names the StoragePool that reaches no host when a volume finds no storage', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-sim-'));
+    try {
+      writeFileSync(
+        join(dir, 'all.yaml'),
+        [
+          'apiVersion: berth.dev/v1alpha1\nkind: HostPool\nmetadata: {name: rack}\nspec:\n  zone: z1\n  hosts: [{name: h1, address: 10.0.0.1, capacity: {cpu: "4"}}]',
+          'apiVersion: berth.dev/v1alpha1\nkind: StoragePool\nmetadata: {name: shared-x}\nspec: {scope: Cluster, hostPool: rack-x, capacity: 1Ti}',
+          'apiVersion: berth.dev/v1alpha1\nkind: ResourceRequest\nmetadata: {name: job, namespace: t}\nspec:\n  count: 1\n  volumes: [{name: data, size: 10Gi}]',
+        ].join('\n---\n'),
+      );
+      const r = berth('simulate', '-f', dir);
+      expect(r.status, r.stderr).to.equal(0);
+      const job = where(JSON.parse(r.stdout) as SimulationOutput, 't/job');
+      expect(job.phase).to.equal('Pending');
+      expect(job.status.explanation?.summary).to.equal(
+        '0/1 nodes, fewer than minCount 1: hosts 0/1: 0/1 hosts fit: 1 NoStorage; ' +
+          'storage pools that reach no host: shared-x (hostPool rack-x does not exist)',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -3,7 +3,8 @@
 //   schema by test/support/maximal.ts) is created, serves requests on every host, and gets its
 //   status written (it used to be refused forever: per-host detail pushed it past etcd's limit);
 // - a StoragePool that names a HostPool which does not exist says Ready=False, MissingReference,
-//   naming it, and becomes Ready when the HostPool is created.
+//   naming it, and becomes Ready when the HostPool is created; a request that needs it is Pending
+//   with an explanation naming the pool and what it lacks, and is served once it is there.
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import type { HostPool, ResourceRequest, StoragePool } from '../../src/api/index.js';
@@ -133,6 +134,23 @@ describe('integration: bounded objects and dangling references', function () {
   });
 
   it('a StoragePool naming a HostPool that does not exist is not Ready until it does', async () => {
+    await kubectlOk(['apply', '-f', '-'], {
+      stdin: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: { name: 'needs-volume', namespace: ns },
+        spec: { profile: 'bounds', count: 1, volumes: [{ name: 'data', size: '10Gi' }] },
+      }),
+    });
+    const pending = await until('needs-volume Pending', async () => {
+      const rr = await getJson<ResourceRequest>(['get', 'rr', 'needs-volume', '-n', ns]);
+      return rr.status?.phase === 'Pending' ? rr : undefined;
+    });
+    expect(pending.status?.explanation?.summary).to.match(
+      new RegExp(
+        `NoStorage; storage pools that reach no host: ${STORAGE_POOL} \\(hostPool ${MISSING_POOL} does not exist\\)`,
+      ),
+    );
     const missing = await until('MissingReference', async () => {
       const sp = await getJson<StoragePool>(['get', 'sp', STORAGE_POOL]);
       return readyOf(sp)?.reason === 'MissingReference' ? readyOf(sp) : undefined;
@@ -146,7 +164,7 @@ describe('integration: bounded objects and dangling references', function () {
       stdin: stringify({
         apiVersion: 'berth.dev/v1alpha1',
         kind: 'HostPool',
-        metadata: { name: MISSING_POOL },
+        metadata: { name: MISSING_POOL, labels: LABELS },
         spec: {
           zone: 'zone-bounds',
           hosts: [{ name: 'h1', address: '10.77.0.1', capacity: { cpu: '4', memory: '8Gi' } }],
@@ -158,6 +176,12 @@ describe('integration: bounded objects and dangling references', function () {
       return readyOf(sp)?.status === 'True' ? readyOf(sp) : undefined;
     });
     expect(ready).to.include({ reason: 'Available' });
+    const served = await until('needs-volume Ready on the new pool', async () => {
+      const rr = await getJson<ResourceRequest>(['get', 'rr', 'needs-volume', '-n', ns]);
+      return rr.status?.phase === 'Ready' ? rr : undefined;
+    });
+    expect(served.status?.nodes?.[0]).to.include({ hostPool: MISSING_POOL, host: 'h1' });
+    expect(served.status?.nodes?.[0]?.volumes?.[0]).to.include({ storagePool: STORAGE_POOL });
     // Its printer columns too: the new pool's CPU column reads allocated/allocatable.
     const row = (await kubectlOk(['get', 'hp', MISSING_POOL, '--no-headers'])).trim().split(/\s+/);
     expect(row.slice(0, 5)).to.deep.equal([MISSING_POOL, 'zone-bounds', '1', '0/4', '0/8Gi']);

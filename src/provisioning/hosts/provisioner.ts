@@ -99,7 +99,23 @@ export class HostsProvisioner implements Provisioner {
         error: line,
       });
     }
-    if (nodes.length < names.length) ctx.report(shortfallReport(result));
+    if (nodes.length < names.length) {
+      const report = shortfallReport(result);
+      // NoStorage alone does not say that a pool the request could have used names something
+      // that is not there: say which, so the fix is in the explanation.
+      if (report.reasons?.NoStorage) {
+        const dangling = this.backend.danglingStoragePools();
+        if (dangling.length)
+          report.summary =
+            `${report.summary ?? ''}; storage pools that reach no host: ` +
+            dangling
+              .slice(0, 3)
+              .map((d) => `${d.name} (${d.missing})`)
+              .join(', ') +
+            (dangling.length > 3 ? `, and ${dangling.length - 3} more` : '');
+      }
+      ctx.report(report);
+    }
     return nodes;
   }
 
