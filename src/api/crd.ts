@@ -89,7 +89,7 @@ export function renderCrd(def: KindDefinition): JsonObject {
           name: VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          subresources: { status: {}, ...(def.scale ? { scale: { ...def.scale } } : {}) },
           additionalPrinterColumns: def.printerColumns.map(
             (c) => ({ ...c }) as unknown as JsonObject,
           ),

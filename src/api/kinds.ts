@@ -21,6 +21,11 @@ export interface KindDefinition {
   scope: 'Namespaced' | 'Cluster';
   schema: TObject;
   printerColumns: PrinterColumn[];
+  /**
+   * The scale subresource (`kubectl scale`, HPA, KEDA): which spec field is the replica count
+   * and which status field the running count.
+   */
+  scale?: { specReplicasPath: string; statusReplicasPath: string };
 }
 
 const age: PrinterColumn = {
@@ -38,6 +43,9 @@ export const KINDS: readonly KindDefinition[] = [
     shortNames: ['rr'],
     scope: 'Namespaced',
     schema: ResourceRequest,
+    // No labelSelectorPath: a request's nodes are not Pods, so there is no selector an HPA could
+    // read Pod metrics through; KEDA and an HPA on external or object metrics work without one.
+    scale: { specReplicasPath: '.spec.count', statusReplicasPath: '.status.readyNodes' },
     printerColumns: [
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Lifecycle phase.' },
       {

@@ -78,6 +78,17 @@ export const Avoid = object(
   },
 );
 
+/** Every spec field but count and minCount: what a scale must not change. */
+export const IMMUTABLE_SPEC_FIELDS = [
+  'profile',
+  'resources',
+  'tags',
+  'volumes',
+  'placement',
+  'avoid',
+  'maxNodesPerHost',
+] as const;
+
 export const ResourceRequestSpec = withRules(
   object(
     {
@@ -111,7 +122,10 @@ export const ResourceRequestSpec = withRules(
         int('At most this many nodes of the request on one host.', 1, LIMITS.count),
       ),
     },
-    { description: 'What is asked for. Immutable: delete and recreate to change it.' },
+    {
+      description:
+        'What is asked for. count and minCount may change (kubectl scale); the rest is immutable: delete and recreate to change it.',
+    },
   ),
   [
     {
@@ -119,10 +133,11 @@ export const ResourceRequestSpec = withRules(
       message: 'minCount must not exceed count',
       fieldPath: '.minCount',
     },
-    {
-      rule: 'self == oldSelf',
-      message: 'spec is immutable; delete and recreate the ResourceRequest to change it',
-    },
+    ...IMMUTABLE_SPEC_FIELDS.map((f) => ({
+      rule: `has(self.${f}) == has(oldSelf.${f}) && (!has(self.${f}) || self.${f} == oldSelf.${f})`,
+      message: `${f} is immutable; only count and minCount may change (delete and recreate the ResourceRequest to change it)`,
+      fieldPath: `.${f}`,
+    })),
   ],
 );
 

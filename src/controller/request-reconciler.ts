@@ -264,6 +264,7 @@ export class RequestReconciler {
       result = await runStack(profile.provisioners, requestRef(rr), {
         signal,
         logger: this.d.log,
+        ...(step.resize ? { names: step.resize.names, minCount: step.resize.minCount } : {}),
       });
     } finally {
       this.running.delete(uid);
@@ -298,11 +299,12 @@ export class RequestReconciler {
     this.unwritten.delete(uid);
     let r;
     try {
+      // unlessNodesRecorded for a first allocation; onSameNodes for a scale-up.
       r = await this.d.writer.write(
         path(rr),
         rr,
         outcome.write!.status,
-        GUARDS.unlessNodesRecorded,
+        GUARDS[outcome.write!.guard],
       );
     } catch (err) {
       this.unwritten.set(uid, result);
@@ -335,7 +337,7 @@ export class RequestReconciler {
     if (step.sweep.length > 0) await this.sweep(rr, step.sweep);
     const { released: done, failures } = await this.releaseThrough(rr, step.records);
     if (step.finalize) this.unwritten.delete(uid);
-    const outcome = released(rr, step, done, failures);
+    const outcome = released(rr, step, done, failures, this.view(), this.d.now());
     if (done.length > 0) {
       this.d.listener.poolsChanged(poolsOf(done));
       this.d.listener.capacityFreed();
@@ -499,10 +501,20 @@ export class RequestReconciler {
     this.finalized.add(uid);
   }
 
-  /** Requests in this cache holding no live node, oldest first: those waiting for capacity. */
+  /**
+   * Requests waiting for capacity, oldest first: those holding no live node, and those scaled up
+   * beyond what they hold whose scale-up has not succeeded yet (`observedGeneration` behind).
+   */
   static pending(requests: readonly ResourceRequest[]): ResourceRequest[] {
+    const waiting = (rr: ResourceRequest) => {
+      const live = (rr.status?.nodes ?? []).filter(isLive).length;
+      return (
+        live === 0 ||
+        (live < rr.spec.count && rr.status?.observedGeneration !== rr.metadata.generation)
+      );
+    };
     return requests
-      .filter((rr) => !rr.metadata.deletionTimestamp && !(rr.status?.nodes ?? []).some(isLive))
+      .filter((rr) => !rr.metadata.deletionTimestamp && waiting(rr))
       .sort(
         (a, b) =>
           (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||

@@ -79,6 +79,12 @@ export const REQUESTER_RULES: PolicyRule[] = [
     verbs: ['get'],
     why: 'read status',
   },
+  {
+    apiGroups: ['berth.dev'],
+    resources: ['resourcerequests/scale'],
+    verbs: ['get', 'update', 'patch'],
+    why: 'kubectl scale rr/NAME --replicas=N (and an HPA or KEDA acting for them)',
+  },
 ];
 
 /** Platform team: manage the inventory and see every request. */

@@ -59,9 +59,33 @@ export interface StackOptions {
    * background (and logged) so a slow provisioner can neither stall the stack nor leak.
    */
   getNodesTimeoutMs?: number;
+  /**
+   * A scale-up: the names of the nodes still missing (the request already holds others). The run
+   * asks for exactly these; `minCount` is then what the run must reach for its nodes to be kept
+   * (the request's minCount less what it holds), not the request's own.
+   */
+  names?: readonly string[];
+  minCount?: number;
 }
 
 export const DEFAULT_GET_NODES_TIMEOUT_MS = 120_000;
+
+/**
+ * The first `n` node names of `request` that `taken` does not hold, lowest index first: what a
+ * scale-up asks for, so names stay `<request>-<index>` and never repeat within the request.
+ */
+export function freeNodeNames(
+  request: RequestRef,
+  taken: ReadonlySet<string>,
+  n: number,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const name = nodeName(request, i);
+    if (!taken.has(name)) out.push(name);
+  }
+  return out;
+}
 
 /** Node names are DNS labels in status (`status.nodes[].name`). */
 export const MAX_NODE_NAME = 63;
@@ -93,11 +117,11 @@ export async function runStack(
   request: RequestRef,
   options: StackOptions = {},
 ): Promise<StackResult> {
-  const count = request.spec.count;
+  const count = options.names ? options.names.length : request.spec.count;
   if (!Number.isInteger(count) || count < 0) {
     throw new RangeError(`spec.count must be a non-negative integer, got ${String(count)}`);
   }
-  const minCount = minCountOf(request);
+  const minCount = Math.min(count, options.minCount ?? minCountOf(request));
   const signal = options.signal ?? new AbortController().signal;
   const logger = options.logger ?? silentLogger;
   const deadline = options.getNodesTimeoutMs ?? DEFAULT_GET_NODES_TIMEOUT_MS;
@@ -106,7 +130,9 @@ export async function runStack(
   const entries: ProvisionerExplanation[] = [];
   const releaseFailures: ReleaseFailure[] = [];
   const hosts: Array<{ host: string; reason: string }> = [];
-  let freeNames = Array.from({ length: count }, (_, i) => nodeName(request, i));
+  let freeNames = options.names
+    ? [...options.names]
+    : Array.from({ length: count }, (_, i) => nodeName(request, i));
 
   for (const p of provisioners) {
     if (kept.length >= count || signal.aborted) break;
@@ -351,7 +377,8 @@ function orphanRecord(name: string, provisioner: string): NodeRecord {
   return { name, provisioner, address: '', configEntry: '', state: 'Releasing' };
 }
 
-function nameIndex(name: string): number {
+/** The index of `<request>-<index>`; names without one sort last. */
+export function nameIndex(name: string): number {
   const m = /-(\d+)$/.exec(name);
   return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
 }

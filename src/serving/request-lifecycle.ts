@@ -17,6 +17,9 @@ import {
   type ResourceRequestStatus,
 } from '../api/index.js';
 import {
+  freeNodeNames,
+  minCountOf,
+  nameIndex,
   nodeName,
   type NodeRecord,
   type ReleaseFailure,
@@ -82,7 +85,17 @@ export type Step =
    * the finalizer yet — add it before anything is provisioned. `announce`: a status to write
    * first (a remote stack may take a while: say Provisioning).
    */
-  | { kind: 'allocate'; profile: string; addFinalizer: boolean; announce?: StatusWrite }
+  | {
+      kind: 'allocate';
+      profile: string;
+      addFinalizer: boolean;
+      announce?: StatusWrite;
+      /**
+       * A scale-up of a request that holds nodes: run the stack for these names only; the run
+       * keeps its nodes when it reaches `minCount` (the request's less what it holds).
+       */
+      resize?: { names: string[]; minCount: number };
+    }
   /** Nodes were obtained earlier but their status write has not succeeded: write them now. */
   | { kind: 'record'; result: StackResult }
   /**
@@ -102,6 +115,8 @@ export type Step =
        * killed mid-provision, an answer still on its way.
        */
       sweep: string[];
+      /** A scale-down: these are the newest nodes beyond spec.count; the rest stay Ready. */
+      resize?: boolean;
     };
 
 /** What to do after a step's I/O. */
@@ -181,7 +196,13 @@ export function decide(
   const zombies = nodes.filter((n) => !isLive(n) && n.state !== 'Released');
   if (zombies.length > 0)
     return { kind: 'release', records: zombies.map(toRecord), finalize: false, sweep: [] };
-  if (nodes.some(isLive)) return observe(rr, view, now);
+  if (nodes.some(isLive)) {
+    if (profile && rr.status?.observedGeneration !== rr.metadata.generation) {
+      const resize = resizeStep(rr, profileName, profile.remote);
+      if (resize) return resize;
+    }
+    return observe(rr, view, now);
+  }
 
   if (!profile) {
     const message = `profile "${profileName}" is not in the operator configuration (profiles: ${view.profileNames().join(', ')})`;
@@ -229,6 +250,39 @@ export function decide(
   };
 }
 
+/**
+ * The spec changed since the last decision and the count no longer matches what is held: scale.
+ * Up, the stack runs for the missing names only; down, the newest nodes (highest index) go.
+ */
+function resizeStep(rr: ResourceRequest, profile: string, remote: boolean): Step | undefined {
+  const live = (rr.status?.nodes ?? []).filter(isLive);
+  const count = rr.spec.count;
+  if (live.length < count) {
+    const ref = requestRef(rr);
+    const taken = new Set((rr.status?.nodes ?? []).map((n) => n.name));
+    return {
+      kind: 'allocate',
+      profile,
+      addFinalizer: remote && !hasFinalizer(rr),
+      resize: {
+        names: freeNodeNames(ref, taken, count - live.length),
+        minCount: Math.max(0, minCountOf(ref) - live.length),
+      },
+    };
+  }
+  if (live.length > count) {
+    const newest = [...live].sort((a, b) => nameIndex(b.name) - nameIndex(a.name));
+    return {
+      kind: 'release',
+      records: newest.slice(0, live.length - count).map(toRecord),
+      finalize: false,
+      sweep: [],
+      resize: true,
+    };
+  }
+  return undefined;
+}
+
 /** Nodes exist: keep Degraded up to date with the hosts under them. */
 function observe(rr: ResourceRequest, view: ServingView, now: Date): Step {
   const nodes = rr.status?.nodes ?? [];
@@ -264,6 +318,8 @@ export function allocated(
   remote: boolean,
   pendingRecheckMs: number,
 ): Outcome {
+  const held = (rr.status?.nodes ?? []).filter(isLive);
+  if (held.length > 0) return scaledUp(rr, held, result, view, now, remote, pendingRecheckMs);
   if (result.outcome === 'Provisioned') {
     const { status, nodes, partial, where } = allocatedStatus(
       rr,
@@ -311,6 +367,185 @@ export function allocated(
   };
 }
 
+const byIndex = (a: { name: string }, b: { name: string }) => nameIndex(a.name) - nameIndex(b.name);
+
+const where = (n: NodeStatus) =>
+  n.host ? `${n.hostPool}/${n.host}` : `${n.provisioner}:${n.address}${n.port ? `:${n.port}` : ''}`;
+
+/** Ready conditions for `live` running nodes of a request that asks `count`. */
+function readyConditions(
+  live: readonly NodeStatus[],
+  count: number,
+  view: ServingView,
+  allocatedMessage: string,
+) {
+  return [
+    { type: 'Allocated', status: 'True', reason: 'Allocated', message: allocatedMessage } as const,
+    {
+      type: 'Provisioned',
+      status: 'True',
+      reason: 'Spawned',
+      message: `${live.length} node(s) running`,
+    } as const,
+    {
+      type: 'Ready',
+      status: 'True',
+      reason: 'NodesRunning',
+      message: `${live.length}/${count} node(s) running`,
+    } as const,
+    degradedCondition(live, availabilityOf(view)),
+  ];
+}
+
+/**
+ * A scale-up ran for the missing names of a request that holds `held`. Its nodes join the record
+ * when the run reached its minCount (the total is then at least the request's minCount, and a
+ * total below count is a partial fill, as at creation: not topped up later). Otherwise the held
+ * nodes stay Ready, `observedGeneration` stays behind the spec (so capacity coming back retries
+ * it), and the explanation says why.
+ */
+function scaledUp(
+  rr: ResourceRequest,
+  held: readonly NodeStatus[],
+  result: StackResult,
+  view: ServingView,
+  now: Date,
+  remote: boolean,
+  pendingRecheckMs: number,
+): Outcome {
+  const count = rr.spec.count;
+  const zombies = result.releaseFailures.map((f) =>
+    toNodeStatus({ ...f.record, state: 'Releasing' }),
+  );
+  if (result.outcome === 'Provisioned') {
+    const added = result.nodes.map((n) => toNodeStatus(n.toRecord()));
+    const nodes = [...held, ...added].sort(byIndex);
+    const partial =
+      nodes.length < count
+        ? ` (${nodes.length} of ${count}, at least ${minCountOf(requestRef(rr))} wanted)`
+        : '';
+    const explanation = toExplanation(result);
+    const status = buildStatus(
+      rr,
+      {
+        phase: 'Ready',
+        nodes: [...nodes, ...zombies],
+        explanation: nodes.length < count ? explanation : undefined,
+        conditions: readyConditions(
+          nodes,
+          count,
+          view,
+          `${nodes.length} node(s) allocated${partial}`,
+        ),
+      },
+      now,
+    );
+    const note =
+      added.length > 0
+        ? `scaled up from ${held.length} to ${nodes.length} node(s)${partial}: ${added.map(where).join(', ')}`
+        : `no node added (${explanation.summary}); ${held.length} node(s) kept`;
+    return {
+      write: { guard: 'onSameNodes', status },
+      events: [
+        {
+          type: added.length > 0 ? 'Normal' : 'Warning',
+          reason: added.length > 0 ? 'Scaled' : 'FailedToScale',
+          action: 'Scale',
+          note,
+        },
+      ],
+      releaseFailures: result.releaseFailures,
+    };
+  }
+  const explanation = toExplanation(result);
+  const reason = unservedReason(result);
+  const status = buildStatus(
+    rr,
+    {
+      phase: rr.status?.phase ?? 'Ready',
+      nodes: [...(rr.status?.nodes ?? []), ...zombies],
+      explanation,
+      conditions: [
+        {
+          type: 'Allocated',
+          status: 'False',
+          reason,
+          message: `scaling to ${count}: ${explanation.summary}`,
+        },
+      ],
+    },
+    now,
+    true,
+  );
+  return {
+    write: { guard: 'onSameNodes', status },
+    events:
+      rr.status?.explanation?.summary === explanation.summary
+        ? []
+        : [
+            {
+              type: 'Warning',
+              reason: 'FailedToScale',
+              action: 'Scale',
+              note: `${held.length} node(s) kept: ${explanation.summary}`,
+            },
+          ],
+    releaseFailures: result.releaseFailures,
+    failure: reason,
+    retry: result.outcome === 'SpawnFailed' ? `spawn failed: ${explanation.summary}` : undefined,
+    requeueAfterMs: remote && result.outcome !== 'SpawnFailed' ? pendingRecheckMs : undefined,
+  };
+}
+
+/**
+ * The newest nodes beyond the count were released (`released`), or not (`failures`: they stay as
+ * Releasing, the next pass releases them, and only then is the change observed).
+ */
+function scaledDown(
+  rr: ResourceRequest,
+  current: readonly NodeStatus[],
+  releasedNames: ReadonlySet<string>,
+  failures: readonly ReleaseFailure[],
+  view: ServingView,
+  now: Date,
+): Outcome {
+  const failed = new Set(failures.map((f) => f.name));
+  const nodes = current
+    .filter((n) => !releasedNames.has(n.name) && n.state !== 'Released')
+    .map((n) => (failed.has(n.name) ? { ...n, state: 'Releasing' as const } : n));
+  const live = nodes.filter(isLive);
+  const count = rr.spec.count;
+  const status = buildStatus(
+    rr,
+    {
+      phase: 'Ready',
+      nodes,
+      conditions: readyConditions(live, count, view, `${live.length} node(s) allocated`),
+    },
+    now,
+    failures.length > 0,
+  );
+  const before = current.filter(isLive).length;
+  return {
+    write: { guard: 'onSameNodes', status },
+    events:
+      releasedNames.size > 0
+        ? [
+            {
+              type: 'Normal',
+              reason: 'Scaled',
+              action: 'Scale',
+              note: `scaled down from ${before} to ${before - releasedNames.size} node(s): released ${[...releasedNames].join(', ')}`,
+            },
+          ]
+        : [],
+    releaseFailures: [...failures],
+    retry: failures.length
+      ? `release failed for ${failures.map((f) => f.name).join(', ')}`
+      : undefined,
+  };
+}
+
 /**
  * Nodes were given back (`released`) or not (`failures`). What is released is recorded, so a
  * retry releases only the rest (each node exactly once). When the request is being deleted and
@@ -318,13 +553,16 @@ export function allocated(
  */
 export function released(
   rr: ResourceRequest,
-  step: { records: readonly NodeRecord[]; finalize: boolean },
+  step: { records: readonly NodeRecord[]; finalize: boolean; resize?: boolean },
   done: readonly NodeRecord[],
   failures: readonly ReleaseFailure[],
+  view: ServingView,
+  now: Date,
 ): Outcome {
   const releasedNames = new Set(done.map((r) => r.name));
   const current = rr.status?.nodes ?? [];
   const events: PlannedEvent[] = [];
+  if (step.resize) return scaledDown(rr, current, releasedNames, failures, view, now);
   if (failures.length === 0) {
     if (step.finalize) {
       if (done.length > 0)

@@ -38,6 +38,8 @@ export function buildStatus(
     conditions: ConditionUpdate[];
   },
   now: Date,
+  /** Leave `status.observedGeneration` as it was: the spec's latest change is not done yet. */
+  pendingChange = false,
 ): ResourceRequestStatus {
   const generation = rr.metadata.generation;
   const running = s.nodes.filter((n) => n.state === 'Running').length;
@@ -55,7 +57,8 @@ export function buildStatus(
     conditions,
     nodes: s.nodes,
   };
-  if (generation !== undefined) status.observedGeneration = generation;
+  const observed = pendingChange ? rr.status?.observedGeneration : generation;
+  if (observed !== undefined) status.observedGeneration = observed;
   if (s.explanation) status.explanation = s.explanation;
   return status;
 }

@@ -12,10 +12,11 @@ import type {
 } from '../api/index.js';
 import { HostsBackend } from '../allocation/service.js';
 import { AssembledRuntime } from '../provisioning/assemble.js';
+import { releaseRecords } from '../provisioning/records.js';
 import { runStack } from '../provisioning/stack.js';
 import { hostPoolStatus, storagePoolStatus } from '../serving/pool-status.js';
-import { allocated, decide } from '../serving/request-lifecycle.js';
-import { requestRef } from '../serving/request-status.js';
+import { allocated, decide, profileOf, released } from '../serving/request-lifecycle.js';
+import { requestIdentity, requestRef } from '../serving/request-status.js';
 
 export interface SimulationInput {
   hostPools: HostPool[];
@@ -39,10 +40,21 @@ function asCreated<T extends { metadata: { generation?: number } }>(obj: T): T {
     : obj;
 }
 
+/**
+ * A request given with a status (`kubectl get rr x -o yaml`, its spec then edited) is that status
+ * with the file's spec applied on top: one generation later than the status observed, as the API
+ * server would make it. So a changed count is simulated as the scale it is.
+ */
+function asApplied(rr: ResourceRequest): ResourceRequest {
+  const observed = rr.status?.observedGeneration;
+  if (observed === undefined) return asCreated(rr);
+  return { ...rr, metadata: { ...rr.metadata, generation: observed + 1 } };
+}
+
 export async function simulate(input: SimulationInput, now: Date): Promise<SimulationOutput> {
   const hostPools = input.hostPools.map(asCreated);
   const storagePools = input.storagePools.map(asCreated);
-  const requests = input.requests.map(asCreated);
+  const requests = input.requests.map(asApplied);
   const backend = new HostsBackend();
   backend.setInventory(hostPools, storagePools);
   const runtime = AssembledRuntime.build(input.config, backend, { baseDir: input.baseDir ?? '.' });
@@ -69,9 +81,17 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
     async function serve(rr: ResourceRequest): Promise<ResourceRequestStatus | undefined> {
       const step = decide(rr, runtime, now);
       if (step.kind === 'update') return step.write?.status ?? rr.status;
+      if (step.kind === 'release' && step.resize) {
+        // A scale-down: the newest nodes go back, as the operator would give them.
+        const releasers = runtime.releasers(profileOf(rr), step.records);
+        const out = await releaseRecords(step.records, requestIdentity(rr), releasers);
+        return released(rr, step, out.released, out.failures, runtime, now).write?.status;
+      }
       if (step.kind !== 'allocate') return rr.status;
       const profile = runtime.profile(step.profile)!;
-      const result = await runStack(profile.provisioners, requestRef(rr));
+      const result = await runStack(profile.provisioners, requestRef(rr), {
+        ...(step.resize ? { names: step.resize.names, minCount: step.resize.minCount } : {}),
+      });
       return allocated(rr, result, runtime, now, profile.remote, 0).write?.status ?? rr.status;
     }
   } finally {

@@ -74,7 +74,18 @@ describe('CRDs', () => {
       });
 
       it('has the status subresource, short name, category and printer columns', () => {
-        expect(version.subresources).to.deep.equal({ status: {} });
+        // A ResourceRequest scales (kubectl scale rr/x --replicas=N): count is its replicas.
+        expect(version.subresources).to.deep.equal(
+          def.kind === 'ResourceRequest'
+            ? {
+                status: {},
+                scale: {
+                  specReplicasPath: '.spec.count',
+                  statusReplicasPath: '.status.readyNodes',
+                },
+              }
+            : { status: {} },
+        );
         const names = (crd.spec as Node).names as Node;
         expect(names.shortNames).to.deep.equal(def.shortNames);
         expect(names.categories).to.deep.equal(['berth']);

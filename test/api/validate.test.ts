@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { validateDocument, formatIssue } from '../../src/api/index.js';
 import { evaluateRules } from '../../src/api/cel.js';
-import { ResourceRequestSpec } from '../../src/api/resourcerequest.js';
+import { IMMUTABLE_SPEC_FIELDS, ResourceRequestSpec } from '../../src/api/resourcerequest.js';
 import { QUANTITY_PATTERN, type CelRule } from '../../src/api/kit.js';
 import {
   invalidCases,
@@ -112,13 +112,33 @@ describe('api validation', () => {
       'x-kubernetes-validations'
     ];
     const spec = ResourceRequestSpec as unknown as Record<string, unknown>;
-    it('makes the spec immutable on update, not on create', () => {
-      expect(evaluateRules(rules, spec, { count: 2 })).to.deep.equal([]);
-      expect(evaluateRules(rules, spec, { count: 2 }, { count: 2 })).to.deep.equal([]);
-      const failures = evaluateRules(rules, spec, { count: 3 }, { count: 2 });
-      expect(failures.map((f) => f.rule.message)).to.deep.equal([
-        'spec is immutable; delete and recreate the ResourceRequest to change it',
+    const messages = (next: Record<string, unknown>, old?: Record<string, unknown>) =>
+      evaluateRules(rules, spec, next, old).map((f) => `${f.rule.fieldPath}: ${f.rule.message}`);
+    it('lets count and minCount change (a scale), nothing else of the spec', () => {
+      expect(messages({ count: 2 })).to.deep.equal([]);
+      expect(messages({ count: 3, minCount: 1 }, { count: 2 })).to.deep.equal([]);
+      expect(messages({ count: 2, profile: 'vm' }, { count: 2, profile: 'default' })).to.deep.equal(
+        [
+          '.profile: profile is immutable; only count and minCount may change (delete and recreate the ResourceRequest to change it)',
+        ],
+      );
+      // Adding or removing an optional field is a change too.
+      expect(messages({ count: 2, tags: ['ssd'] }, { count: 2 })).to.have.length(1);
+      expect(messages({ count: 2 }, { count: 2, resources: { cpu: '1' } })).to.deep.equal([
+        '.resources: resources is immutable; only count and minCount may change (delete and recreate the ResourceRequest to change it)',
       ]);
+      expect(
+        messages(
+          { count: 2, resources: { cpu: '1' }, volumes: [{ name: 'a', size: '1Gi' }] },
+          { count: 2, resources: { cpu: '2' }, volumes: [{ name: 'a', size: '1Gi' }] },
+        ),
+      ).to.have.length(1);
+    });
+    it('names every spec field but count and minCount as immutable', () => {
+      const fields = Object.keys(spec.properties as object).filter(
+        (f) => f !== 'count' && f !== 'minCount',
+      );
+      expect([...IMMUTABLE_SPEC_FIELDS].sort()).to.deep.equal(fields.sort());
     });
     it('compares integers as integers', () => {
       expect(evaluateRules(rules, spec, { count: 5, minCount: 5 })).to.deep.equal([]);

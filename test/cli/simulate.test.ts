@@ -155,4 +155,33 @@ describe('berth simulate', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('simulates a scale: a request given with its status and a changed count', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-sim-'));
+    const node = (i: number) =>
+      `    - {name: job-${i}, provisioner: hosts, hostPool: rack, host: h1, address: 10.0.0.1, configEntry: "", state: Running}`;
+    const files = (count: number, held: number) =>
+      [
+        'apiVersion: berth.dev/v1alpha1\nkind: HostPool\nmetadata: {name: rack}\nspec:\n  zone: z1\n  hosts: [{name: h1, address: 10.0.0.1, capacity: {cpu: "4"}}]',
+        `apiVersion: berth.dev/v1alpha1\nkind: ResourceRequest\nmetadata: {name: job, namespace: t, generation: 1}\nspec:\n  count: ${count}\n  resources: {cpu: "1"}\nstatus:\n  phase: Ready\n  observedGeneration: 1\n  nodes:\n${Array.from({ length: held }, (_, i) => node(i)).join('\n')}`,
+      ].join('\n---\n');
+    const run = (count: number, held: number) => {
+      writeFileSync(join(dir, 'all.yaml'), files(count, held));
+      const r = berth('simulate', '-f', dir);
+      expect(r.status, r.stderr).to.equal(0);
+      const out = JSON.parse(r.stdout) as SimulationOutput;
+      return { job: where(out, 't/job'), pool: out.hostPools[0]!.status };
+    };
+    try {
+      const up = run(3, 1); // one held, scaled to three
+      expect(up.job).to.include({ phase: 'Ready', ready: '3/3' });
+      expect(up.job.status.nodes?.map((n) => n.name)).to.deep.equal(['job-0', 'job-1', 'job-2']);
+      expect(up.job.status.observedGeneration).to.equal(2);
+      const down = run(1, 3); // three held, scaled to one: the newest go
+      expect(down.job.status.nodes?.map((n) => n.name)).to.deep.equal(['job-0']);
+      expect(down.pool.nodes).to.equal(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -378,6 +378,125 @@ describe('RequestReconciler', () => {
     });
   });
 
+  describe('scale', () => {
+    const scale = (h: Harness, name: string, spec: { count: number; minCount?: number }) =>
+      h.kube.mergePatch(`${RRS}/${name}`, { spec });
+    const names = (rr: ResourceRequest | undefined) => (rr?.status?.nodes ?? []).map((n) => n.name);
+
+    it('up: runs the stack for the missing nodes only, keeps the ones held, one write', async () => {
+      const h = new Harness();
+      h.create(request('web', { count: 2 }));
+      await h.reconcile('web');
+      await scale(h, 'web', { count: 5 });
+      const writes = h.statusWrites();
+      await h.reconcile('web');
+      const rr = h.get('web')!;
+      expect(names(rr)).to.deep.equal(['web-0', 'web-1', 'web-2', 'web-3', 'web-4']);
+      expect(rr.status).to.include({ phase: 'Ready', ready: '5/5', observedGeneration: 2 });
+      expect(h.statusWrites() - writes).to.equal(1);
+      expect(h.held()).to.equal(5);
+      expect(h.recorder.events.at(-1)).to.include({ reason: 'Scaled', type: 'Normal' });
+      expect(h.recorder.events.at(-1)!.note).to.match(/^scaled up from 2 to 5 node\(s\): rack\//);
+      await h.reconcile('web'); // settled: nothing more
+      expect(h.statusWrites() - writes).to.equal(1);
+    });
+
+    it('up, partly: at least minCount in total is Ready, and is not topped up later', async () => {
+      const h = new Harness(); // 2 hosts × 4 CPU: 8 nodes of 1 CPU
+      h.create(request('web', { count: 2, minCount: 1 }));
+      await h.reconcile('web');
+      await scale(h, 'web', { count: 10, minCount: 1 });
+      await h.reconcile('web');
+      const rr = h.get('web')!;
+      expect(names(rr)).to.have.length(8);
+      expect(rr.status).to.include({ phase: 'Ready', ready: '8/10', observedGeneration: 2 });
+      expect(RequestReconciler.pending([rr])).to.deep.equal([]);
+    });
+
+    it('up, below minCount: what the run got is released, the held nodes stay, retried when capacity frees', async () => {
+      const h = new Harness();
+      h.create(request('other', { count: 4 }));
+      await h.reconcile('other');
+      h.create(request('web', { count: 2 }));
+      await h.reconcile('web');
+      await scale(h, 'web', { count: 6, minCount: 6 }); // needs 4 more, 2 are free
+      await h.reconcile('web');
+      let rr = h.get('web')!;
+      expect(names(rr)).to.deep.equal(['web-0', 'web-1']);
+      expect(rr.status).to.include({ phase: 'Ready', ready: '2/6', observedGeneration: 1 });
+      const allocated = rr.status?.conditions?.find((c) => c.type === 'Allocated');
+      expect(allocated).to.include({ status: 'False', reason: 'InsufficientCapacity' });
+      expect(allocated?.message).to.match(/^scaling to 6: /);
+      expect(h.held()).to.equal(6); // other's 4 and web's 2: nothing of the failed run is held
+      expect(h.recorder.reasons().filter((r) => r === 'Warning/FailedToScale')).to.have.length(1);
+      expect(RequestReconciler.pending([rr]).map((r) => r.metadata.name)).to.deep.equal(['web']);
+      await h.reconcile('web'); // no capacity came back: the same answer, no new Event
+      expect(h.recorder.reasons().filter((r) => r === 'Warning/FailedToScale')).to.have.length(1);
+
+      const other = h.get('other')!;
+      await h.kube.delete(`${RRS}/other`);
+      h.reconciler.deleted(other);
+      await h.reconcile('other');
+      await h.reconcile('web');
+      rr = h.get('web')!;
+      expect(names(rr)).to.deep.equal(['web-0', 'web-1', 'web-2', 'web-3', 'web-4', 'web-5']);
+      expect(rr.status).to.include({ ready: '6/6', observedGeneration: 2 });
+    });
+
+    it('down: releases the newest nodes through their provisioner, each once', async () => {
+      const h = new Harness();
+      h.create(request('vm', { profile: 'remote', count: 4 }));
+      await h.reconcile('vm');
+      await scale(h, 'vm', { count: 1 });
+      await h.reconcile('vm');
+      const rr = h.get('vm')!;
+      expect(names(rr)).to.deep.equal(['vm-0']);
+      expect(rr.status).to.include({ phase: 'Ready', ready: '1/1', observedGeneration: 2 });
+      expect([...h.ledger.releases.keys()]).to.deep.equal(['farm/vm-3', 'farm/vm-2', 'farm/vm-1']);
+      expect(h.recorder.events.at(-1)!.note).to.equal(
+        'scaled down from 4 to 1 node(s): released vm-3, vm-2, vm-1',
+      );
+      expect(h.notified.freed).to.equal(1);
+      expect(h.ledger.overReleased()).to.deep.equal([]);
+    });
+
+    it('down, a release failing: the node stays Releasing and is released on the next pass', async () => {
+      let failing = true;
+      const h = new Harness({ remote: { failRelease: (n) => failing && n === 'vm-2' } });
+      h.create(request('vm', { profile: 'remote', count: 3 }));
+      await h.reconcile('vm');
+      await scale(h, 'vm', { count: 1 });
+      await h.reconcile('vm').then(
+        () => expect.fail('should throw'),
+        (e: Error) => expect(e.message).to.match(/release failed for vm-2/),
+      );
+      let rr = h.get('vm')!;
+      expect(rr.status?.nodes?.map((n) => `${n.name}:${n.state}`)).to.deep.equal([
+        'vm-0:Running',
+        'vm-2:Releasing',
+      ]);
+      expect(rr.status?.observedGeneration).to.equal(1);
+      failing = false;
+      await h.reconcile('vm'); // the zombie goes
+      await h.reconcile('vm'); // the change is observed
+      rr = h.get('vm')!;
+      expect(names(rr)).to.deep.equal(['vm-0']);
+      expect(rr.status?.observedGeneration).to.equal(2);
+      expect(h.ledger.overReleased()).to.deep.equal([]);
+      expect(h.ledger.leaked()).to.deep.equal(['farm/vm-0']);
+    });
+
+    it('a change of minCount alone runs nothing: it is observed', async () => {
+      const h = new Harness();
+      h.create(request('web', { count: 3 }));
+      await h.reconcile('web');
+      await scale(h, 'web', { count: 3, minCount: 1 });
+      await h.reconcile('web');
+      expect(h.get('web')!.status?.observedGeneration).to.equal(2);
+      expect(h.held()).to.equal(3);
+    });
+  });
+
   describe('intent before action: a request deleted while provisioning', () => {
     /** A remote request a dead leader was provisioning: finalizer on, phase Provisioning, no nodes. */
     async function provisioning(h: Harness, count: number, nodes = 0) {

@@ -101,7 +101,7 @@ describe('integration: the API on a real API server', function () {
     }
   });
 
-  it('refuses an update of a ResourceRequest spec (immutable)', async () => {
+  it('refuses a change of an immutable ResourceRequest field, naming it', async () => {
     const r = await kubectl([
       'patch',
       'rr',
@@ -110,12 +110,11 @@ describe('integration: the API on a real API server', function () {
       'team-ci',
       '--type=merge',
       '-p',
-      '{"spec":{"count":5}}',
+      '{"spec":{"resources":{"cpu":"3"}}}',
     ]);
     expect(r.code).to.not.equal(0);
-    expect(r.stderr).to.include(
-      'spec is immutable; delete and recreate the ResourceRequest to change it',
-    );
+    expect(r.stderr).to.include('resources is immutable; only count and minCount may change');
+    expect(r.stderr, r.stderr).to.match(/spec\.resources: Invalid value/);
     const meta = await kubectl(['label', 'rr', 'e2e', '-n', 'team-ci', 'owner=ci']);
     expect(meta.code, 'metadata stays editable').to.equal(0);
   });

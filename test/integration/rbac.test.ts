@@ -549,6 +549,12 @@ describe('integration: least-privilege RBAC', function () {
         expect(await canI(alice, [verb, 'resourcerequests.berth.dev', '-n', a]), verb).to.equal(
           'yes',
         );
+      // She sizes her requests herself (kubectl scale), in her namespace only.
+      for (const verb of ['get', 'update', 'patch'])
+        expect(
+          await canI(alice, [verb, 'resourcerequests.berth.dev', '--subresource=scale', '-n', a]),
+          `${verb} scale`,
+        ).to.equal('yes');
       const no: string[][] = [
         ['create', 'resourcerequests.berth.dev', '-n', b],
         ['list', 'resourcerequests.berth.dev', '-n', b],
@@ -560,6 +566,7 @@ describe('integration: least-privilege RBAC', function () {
         // The status is the ledger of what she holds: only the operator writes it.
         ['update', 'resourcerequests.berth.dev', '--subresource=status', '-n', a],
         ['patch', 'resourcerequests.berth.dev', '--subresource=status', '-n', a],
+        ['update', 'resourcerequests.berth.dev', '--subresource=scale', '-n', b],
       ];
       for (const args of no) expect(await canI(alice, args), args.join(' ')).to.equal('no');
     });
@@ -596,6 +603,10 @@ describe('integration: least-privilege RBAC', function () {
         '-p',
         '{"status":{"phase":"Ready"}}',
       ]);
+      await kubectlOk(['scale', 'rr/mine', '-n', a, '--replicas=2', ...as]);
+      expect(
+        await kubectlOk(['get', 'rr', 'mine', '-n', a, '-o', 'jsonpath={.spec.count}']),
+      ).to.equal('2');
       await kubectlOk(['delete', 'rr', 'mine', '-n', a, ...as]);
     });
 

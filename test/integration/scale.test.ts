@@ -1,0 +1,137 @@
+// `kubectl scale` on a ResourceRequest, on the real API server with the operator as a process:
+// the scale subresource maps replicas to spec.count, scaling up adds nodes, scaling down gives the
+// newest back, the pool's usage follows, and what the schema refuses is refused naming the field.
+import { expect } from 'chai';
+import { stringify } from 'yaml';
+import type { HostPool, ResourceRequest } from '../../src/api/index.js';
+import { createNamespace, kubectl, kubectlOk, useControlPlane } from './harness.js';
+import { startOperator, type OperatorProcess } from './operator-process.js';
+import { getJson, until } from './wait.js';
+
+const POOL = 'scale-pool';
+const label = { suite: 'scale' };
+
+describe('integration: kubectl scale on a ResourceRequest', function () {
+  this.timeout(180_000);
+  const cp = useControlPlane();
+  let ns: string;
+  let op: OperatorProcess | undefined;
+
+  const settled = (name: string, ready: string) =>
+    until(`${name} ${ready}`, async () => {
+      const rr = await getJson<ResourceRequest>(['get', 'rr', name, '-n', ns]);
+      return rr.status?.ready === ready && rr.status.observedGeneration === rr.metadata.generation
+        ? rr
+        : undefined;
+    });
+
+  const poolNodes = (n: number) =>
+    until(`${POOL} holds ${n} node(s)`, async () => {
+      const hp = await getJson<HostPool>(['get', 'hp', POOL]);
+      return hp.status?.nodes === n ? hp : undefined;
+    });
+
+  before(async () => {
+    ns = await createNamespace('scale');
+    await kubectlOk(['apply', '-f', '-'], {
+      stdin: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'HostPool',
+        metadata: { name: POOL, labels: label },
+        spec: {
+          zone: 'zone-scale',
+          hosts: ['h1', 'h2'].map((name, i) => ({
+            name,
+            address: `10.79.0.${i + 1}`,
+            capacity: { cpu: '4', memory: '8Gi' },
+          })),
+        },
+      }),
+    });
+    op = await startOperator({
+      kubeconfig: cp().kubeconfigPath,
+      leaseNamespace: ns,
+      leaderElect: false,
+      args: ['--log-level=info'],
+      config: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'OperatorConfig',
+        profiles: [
+          {
+            name: 'default',
+            provisioners: [
+              { name: 'rack', type: 'hosts', hostPoolSelector: { matchLabels: label } },
+            ],
+            hostAllocators: [{ type: 'firstFit' }],
+          },
+        ],
+      }),
+    });
+  });
+
+  after(async () => {
+    await kubectl(['delete', 'rr', '--all', '-n', ns, '--timeout=60s']);
+    await op?.stop();
+    await kubectl(['delete', 'hp', POOL, '--ignore-not-found']);
+  });
+
+  it('scales up and down with kubectl scale; the pool usage follows', async () => {
+    await kubectlOk(['create', '-f', '-'], {
+      stdin: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: { name: 'runners', namespace: ns },
+        spec: { count: 2, resources: { cpu: '1' } },
+      }),
+    });
+    await settled('runners', '2/2');
+    await poolNodes(2);
+
+    await kubectlOk(['scale', 'rr/runners', '-n', ns, '--replicas=5']);
+    const up = await settled('runners', '5/5');
+    expect(up.status?.nodes?.map((n) => n.name)).to.deep.equal([
+      'runners-0',
+      'runners-1',
+      'runners-2',
+      'runners-3',
+      'runners-4',
+    ]);
+    await poolNodes(5);
+    // The scale subresource reads what the operator wrote.
+    const scale = JSON.parse(
+      await kubectlOk([
+        'get',
+        '--raw',
+        `/apis/berth.dev/v1alpha1/namespaces/${ns}/resourcerequests/runners/scale`,
+      ]),
+    ) as { spec: { replicas: number }; status: { replicas: number } };
+    expect(scale).to.deep.include({ spec: { replicas: 5 }, status: { replicas: 5 } });
+
+    await kubectlOk(['scale', 'rr/runners', '-n', ns, '--replicas=1']);
+    const down = await settled('runners', '1/1');
+    expect(down.status?.nodes?.map((n) => n.name)).to.deep.equal(['runners-0']);
+    const hp = await poolNodes(1);
+    expect(hp.status?.allocated?.cpu).to.equal('1');
+    const events = await kubectlOk(['events', '-n', ns, '--for', 'rr/runners']);
+    expect(events).to.match(/Scaled\s+ResourceRequest\/runners\s+scaled up from 2 to 5 node\(s\)/);
+    expect(events).to.match(/scaled down from 5 to 1 node\(s\): released runners-4, runners-3/);
+  });
+
+  it('refuses a scale below minCount or to zero, naming the field', async () => {
+    await kubectlOk(['create', '-f', '-'], {
+      stdin: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: { name: 'gang', namespace: ns },
+        spec: { count: 3, minCount: 3, resources: { cpu: '1' } },
+      }),
+    });
+    const below = await kubectl(['scale', 'rr/gang', '-n', ns, '--replicas=2']);
+    expect(below.code).to.not.equal(0);
+    expect(below.stderr).to.include('spec.minCount: Invalid value');
+    expect(below.stderr).to.include('minCount must not exceed count');
+    const zero = await kubectl(['scale', 'rr/gang', '-n', ns, '--replicas=0']);
+    expect(zero.code).to.not.equal(0);
+    expect(zero.stderr).to.include('spec.count');
+  });
+});
