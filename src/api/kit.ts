@@ -31,6 +31,8 @@ export const RESOURCE_NAME_PATTERN =
 export const TAG_PATTERN = '^[A-Za-z0-9]([-A-Za-z0-9_.:/]*[A-Za-z0-9])?$';
 
 export const LIMITS = {
+  /** Ten years: a deadline beyond that is a mistake, not a reservation. */
+  activeDeadlineSeconds: 315_360_000,
   name: 63,
   subdomain: 253,
   tag: 63,

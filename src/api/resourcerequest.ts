@@ -78,7 +78,7 @@ export const Avoid = object(
   },
 );
 
-/** Every spec field but count and minCount: what a scale must not change. */
+/** Every spec field but count, minCount and the expiry: what may not change once accepted. */
 export const IMMUTABLE_SPEC_FIELDS = [
   'profile',
   'resources',
@@ -121,10 +121,24 @@ export const ResourceRequestSpec = withRules(
       maxNodesPerHost: Type.Optional(
         int('At most this many nodes of the request on one host.', 1, LIMITS.count),
       ),
+      activeDeadlineSeconds: Type.Optional(
+        int(
+          "Seconds the request may hold its nodes, counted from when it first became Ready (a Job's activeDeadlineSeconds). Then its nodes are released and it ends in phase Expired. May be changed until it passes.",
+          1,
+          LIMITS.activeDeadlineSeconds,
+        ),
+      ),
+      expiresAt: Type.Optional(
+        str(
+          'When the request ends (RFC 3339), Ready or not: its nodes are released and it ends in phase Expired. May be moved until it passes.',
+          64,
+          { format: 'date-time' },
+        ),
+      ),
     },
     {
       description:
-        'What is asked for. count and minCount may change (kubectl scale); the rest is immutable: delete and recreate to change it.',
+        'What is asked for. count and minCount may change (kubectl scale), and so may activeDeadlineSeconds and expiresAt until they pass; the rest is immutable: delete and recreate to change it.',
     },
   ),
   [
@@ -135,7 +149,7 @@ export const ResourceRequestSpec = withRules(
     },
     ...IMMUTABLE_SPEC_FIELDS.map((f) => ({
       rule: `has(self.${f}) == has(oldSelf.${f}) && (!has(self.${f}) || self.${f} == oldSelf.${f})`,
-      message: `${f} is immutable; only count and minCount may change (delete and recreate the ResourceRequest to change it)`,
+      message: `${f} is immutable; only count, minCount, activeDeadlineSeconds and expiresAt may change (delete and recreate the ResourceRequest to change it)`,
       fieldPath: `.${f}`,
     })),
   ],
@@ -252,8 +266,8 @@ export const Explanation = object(
 );
 
 export const RequestPhase = enumOf(
-  ['Pending', 'Provisioning', 'Ready', 'Failed', 'Releasing'] as const,
-  'Pending (waiting for capacity), Provisioning, Ready, Failed (cannot be served as declared), Releasing (being deleted).',
+  ['Pending', 'Provisioning', 'Ready', 'Failed', 'Releasing', 'Expired'] as const,
+  'Pending (waiting for capacity), Provisioning, Ready, Failed (cannot be served as declared), Releasing (being deleted), Expired (its deadline passed: its nodes were released; final).',
 );
 
 export const ResourceRequestStatus = object(
@@ -274,6 +288,16 @@ export const ResourceRequestStatus = object(
       }),
     ),
     explanation: Type.Optional(Explanation),
+    startTime: Type.Optional(
+      str('When the request first became Ready.', 64, { format: 'date-time' }),
+    ),
+    expiryTime: Type.Optional(
+      str(
+        'When the request ends: the earlier of startTime + activeDeadlineSeconds and expiresAt.',
+        64,
+        { format: 'date-time' },
+      ),
+    ),
   },
   { description: 'What Berth made of the request.' },
 );

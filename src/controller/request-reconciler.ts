@@ -42,6 +42,7 @@ import {
   type Step,
   type StatusWrite,
 } from '../serving/request-lifecycle.js';
+import { msUntilExpiry } from '../serving/expiry.js';
 import { isLive, requestIdentity, requestRef, toRecord } from '../serving/request-status.js';
 
 export interface ReconcileResult {
@@ -156,6 +157,16 @@ export class RequestReconciler {
   }
 
   async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+    const result = await this.step(key, signal);
+    // Expiry is a timer derived from the object (as we last wrote it), not a poll: wake at the
+    // deadline. After a restart, the first pass of every request arms it again.
+    const after = this.current(key);
+    const due = after ? msUntilExpiry(after, this.d.now()) : undefined;
+    if (due === undefined) return result;
+    return { requeueAfterMs: Math.min(due, result.requeueAfterMs ?? due) };
+  }
+
+  private async step(key: string, signal: AbortSignal): Promise<ReconcileResult> {
     const tomb = this.tombstones.get(key);
     if (tomb) await this.bury(key, tomb);
     const rr = this.current(key);
@@ -514,7 +525,9 @@ export class RequestReconciler {
       );
     };
     return requests
-      .filter((rr) => !rr.metadata.deletionTimestamp && waiting(rr))
+      .filter(
+        (rr) => !rr.metadata.deletionTimestamp && rr.status?.phase !== 'Expired' && waiting(rr),
+      )
       .sort(
         (a, b) =>
           (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||

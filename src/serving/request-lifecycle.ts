@@ -27,6 +27,7 @@ import {
 } from '../provisioning/index.js';
 import type { HostAvailability } from '../provisioning/runtime.js';
 import { findCondition } from '../runtime/conditions.js';
+import { expiredBecause } from './expiry.js';
 import {
   allocatedStatus,
   buildStatus,
@@ -117,6 +118,8 @@ export type Step =
       sweep: string[];
       /** A scale-down: these are the newest nodes beyond spec.count; the rest stay Ready. */
       resize?: boolean;
+      /** The request's deadline passed (the reason): every live node goes, it ends Expired. */
+      expire?: string;
     };
 
 /** What to do after a step's I/O. */
@@ -196,6 +199,24 @@ export function decide(
   const zombies = nodes.filter((n) => !isLive(n) && n.state !== 'Released');
   if (zombies.length > 0)
     return { kind: 'release', records: zombies.map(toRecord), finalize: false, sweep: [] };
+  if (rr.status?.phase === 'Expired') return { kind: 'idle' }; // final, until it is deleted
+  const ended = expiredBecause(rr, now);
+  if (ended) {
+    const live = nodes.filter(isLive);
+    if (live.length > 0)
+      return {
+        kind: 'release',
+        records: live.map(toRecord),
+        finalize: false,
+        sweep: [],
+        expire: ended,
+      };
+    return {
+      kind: 'update',
+      write: { guard: 'onSameNodes', status: expiredStatus(rr, [], ended, now) },
+      events: [expiredEvent(0, ended)],
+    };
+  }
   if (nodes.some(isLive)) {
     if (profile && rr.status?.observedGeneration !== rr.metadata.generation) {
       const resize = resizeStep(rr, profileName, profile.remote);
@@ -497,6 +518,35 @@ function scaledUp(
   };
 }
 
+/** Ended: no live node, Ready=False with the reason, and the record of what is still releasing. */
+function expiredStatus(
+  rr: ResourceRequest,
+  nodes: NodeStatus[],
+  why: string,
+  now: Date,
+): ResourceRequestStatus {
+  return buildStatus(
+    rr,
+    {
+      phase: 'Expired',
+      nodes,
+      conditions: [
+        { type: 'Allocated', status: 'False', reason: 'Expired', message: why },
+        { type: 'Provisioned', status: 'False', reason: 'Expired', message: 'no nodes' },
+        { type: 'Ready', status: 'False', reason: 'Expired', message: why },
+      ],
+    },
+    now,
+  );
+}
+
+const expiredEvent = (released: number, why: string): PlannedEvent => ({
+  type: 'Normal',
+  reason: 'Expired',
+  action: 'Expire',
+  note: released > 0 ? `${why}: released ${released} node(s)` : why,
+});
+
 /**
  * The newest nodes beyond the count were released (`released`), or not (`failures`: they stay as
  * Releasing, the next pass releases them, and only then is the change observed).
@@ -553,7 +603,7 @@ function scaledDown(
  */
 export function released(
   rr: ResourceRequest,
-  step: { records: readonly NodeRecord[]; finalize: boolean; resize?: boolean },
+  step: { records: readonly NodeRecord[]; finalize: boolean; resize?: boolean; expire?: string },
   done: readonly NodeRecord[],
   failures: readonly ReleaseFailure[],
   view: ServingView,
@@ -563,6 +613,22 @@ export function released(
   const current = rr.status?.nodes ?? [];
   const events: PlannedEvent[] = [];
   if (step.resize) return scaledDown(rr, current, releasedNames, failures, view, now);
+  if (step.expire) {
+    // Ended whatever the releases did: a node that could not be released stays as Releasing
+    // (the next pass releases it); the request does not come back.
+    const failed = new Set(failures.map((f) => f.name));
+    const left = current
+      .filter((n) => failed.has(n.name))
+      .map((n) => ({ ...n, state: 'Releasing' as const }));
+    return {
+      write: { guard: 'onSameNodes', status: expiredStatus(rr, left, step.expire, now) },
+      events: [expiredEvent(releasedNames.size, step.expire)],
+      releaseFailures: [...failures],
+      retry: failures.length
+        ? `release failed for ${failures.map((f) => f.name).join(', ')}`
+        : undefined,
+    };
+  }
   if (failures.length === 0) {
     if (step.finalize) {
       if (done.length > 0)

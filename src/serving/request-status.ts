@@ -15,6 +15,7 @@ import {
 } from '../provisioning/index.js';
 import type { HostAvailability } from '../provisioning/runtime.js';
 import { setConditions, type Condition, type ConditionUpdate } from '../runtime/conditions.js';
+import { expiryOf, startOf } from './expiry.js';
 
 type Phase = NonNullable<ResourceRequestStatus['phase']>;
 
@@ -60,6 +61,11 @@ export function buildStatus(
   const observed = pendingChange ? rr.status?.observedGeneration : generation;
   if (observed !== undefined) status.observedGeneration = observed;
   if (s.explanation) status.explanation = s.explanation;
+  // The deadline counts from the first Ready and survives everything after it (scales, restarts).
+  const startTime = startOf(rr) ?? (s.phase === 'Ready' ? timestamp(now) : undefined);
+  if (startTime) status.startTime = startTime;
+  const end = expiryOf(rr, startTime);
+  if (end) status.expiryTime = timestamp(end);
   return status;
 }
 

@@ -114,18 +114,24 @@ describe('api validation', () => {
     const spec = ResourceRequestSpec as unknown as Record<string, unknown>;
     const messages = (next: Record<string, unknown>, old?: Record<string, unknown>) =>
       evaluateRules(rules, spec, next, old).map((f) => `${f.rule.fieldPath}: ${f.rule.message}`);
-    it('lets count and minCount change (a scale), nothing else of the spec', () => {
+    it('lets count, minCount and the expiry change, nothing else of the spec', () => {
       expect(messages({ count: 2 })).to.deep.equal([]);
+      expect(
+        messages({ count: 2, activeDeadlineSeconds: 600 }, { count: 2, activeDeadlineSeconds: 60 }),
+      ).to.deep.equal([]);
+      expect(messages({ count: 2, expiresAt: '2027-01-01T00:00:00Z' }, { count: 2 })).to.deep.equal(
+        [],
+      );
       expect(messages({ count: 3, minCount: 1 }, { count: 2 })).to.deep.equal([]);
       expect(messages({ count: 2, profile: 'vm' }, { count: 2, profile: 'default' })).to.deep.equal(
         [
-          '.profile: profile is immutable; only count and minCount may change (delete and recreate the ResourceRequest to change it)',
+          '.profile: profile is immutable; only count, minCount, activeDeadlineSeconds and expiresAt may change (delete and recreate the ResourceRequest to change it)',
         ],
       );
       // Adding or removing an optional field is a change too.
       expect(messages({ count: 2, tags: ['ssd'] }, { count: 2 })).to.have.length(1);
       expect(messages({ count: 2 }, { count: 2, resources: { cpu: '1' } })).to.deep.equal([
-        '.resources: resources is immutable; only count and minCount may change (delete and recreate the ResourceRequest to change it)',
+        '.resources: resources is immutable; only count, minCount, activeDeadlineSeconds and expiresAt may change (delete and recreate the ResourceRequest to change it)',
       ]);
       expect(
         messages(
@@ -134,10 +140,9 @@ describe('api validation', () => {
         ),
       ).to.have.length(1);
     });
-    it('names every spec field but count and minCount as immutable', () => {
-      const fields = Object.keys(spec.properties as object).filter(
-        (f) => f !== 'count' && f !== 'minCount',
-      );
+    it('names every spec field but the size and the expiry as immutable', () => {
+      const mutable = ['count', 'minCount', 'activeDeadlineSeconds', 'expiresAt'];
+      const fields = Object.keys(spec.properties as object).filter((f) => !mutable.includes(f));
       expect([...IMMUTABLE_SPEC_FIELDS].sort()).to.deep.equal(fields.sort());
     });
     it('compares integers as integers', () => {

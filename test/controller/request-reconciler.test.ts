@@ -58,6 +58,8 @@ class Harness {
   private readonly ac = new AbortController();
   /** What the reconciler's cache shows; defaults to the server's state. */
   stale: ResourceRequest | undefined;
+  /** The reconciler's clock (ms); tests move it. */
+  nowMs = NOW.getTime();
 
   constructor(
     opts: { hosts?: number; maintenance?: boolean; remote?: Partial<FakeProvisioner['opts']> } = {},
@@ -76,7 +78,7 @@ class Harness {
       recorder: this.recorder,
       metrics: this.metrics,
       log: silentLogger(),
-      now: () => NOW,
+      now: () => new Date(this.nowMs),
       listener: {
         poolsChanged: (p) => this.notified.pools.push(...p.hostPools),
         capacityFreed: () => this.notified.freed++,
@@ -494,6 +496,100 @@ describe('RequestReconciler', () => {
       await h.reconcile('web');
       expect(h.get('web')!.status?.observedGeneration).to.equal(2);
       expect(h.held()).to.equal(3);
+    });
+  });
+
+  describe('expiry', () => {
+    const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString().replace('.000Z', 'Z');
+
+    it('activeDeadlineSeconds counts from the first Ready; the timer wakes it; then Expired, nodes released', async () => {
+      const h = new Harness();
+      h.create(request('lab', { count: 2, activeDeadlineSeconds: 60 }));
+      expect(await h.reconcile('lab')).to.deep.equal({ requeueAfterMs: 60_000 });
+      expect(h.get('lab')!.status).to.include({
+        phase: 'Ready',
+        startTime: at(0),
+        expiryTime: at(60_000),
+      });
+      h.nowMs += 59_000;
+      expect(await h.reconcile('lab')).to.deep.equal({ requeueAfterMs: 1000 });
+      expect(h.get('lab')!.status?.phase).to.equal('Ready');
+      h.nowMs += 1000;
+      expect(await h.reconcile('lab')).to.deep.equal({});
+      const rr = h.get('lab')!;
+      expect(rr.status).to.include({ phase: 'Expired', ready: '0/2' });
+      expect(rr.status?.nodes).to.deep.equal([]);
+      const ready = rr.status?.conditions?.find((c) => c.type === 'Ready');
+      expect(ready).to.include({ status: 'False', reason: 'Expired' });
+      expect(ready?.message).to.equal(
+        `activeDeadlineSeconds 60 passed at ${at(60_000)} (Ready since ${at(0)})`,
+      );
+      expect(h.held()).to.equal(0);
+      expect(h.notified.freed).to.equal(1);
+      expect(h.recorder.events.at(-1)).to.include({ type: 'Normal', reason: 'Expired' });
+      expect(h.recorder.events.at(-1)!.note).to.match(/: released 2 node\(s\)$/);
+      expect(RequestReconciler.pending([rr])).to.deep.equal([]);
+      const writes = h.statusWrites();
+      await h.reconcile('lab'); // final: nothing more
+      expect(h.statusWrites()).to.equal(writes);
+    });
+
+    it('is extended by patching the deadline before it passes', async () => {
+      const h = new Harness();
+      h.create(request('lab', { activeDeadlineSeconds: 60 }));
+      await h.reconcile('lab');
+      h.nowMs += 30_000;
+      await h.kube.mergePatch(`${RRS}/lab`, { spec: { activeDeadlineSeconds: 120 } });
+      expect(await h.reconcile('lab')).to.deep.equal({ requeueAfterMs: 90_000 });
+      expect(h.get('lab')!.status).to.include({ expiryTime: at(120_000), observedGeneration: 2 });
+      h.nowMs += 31_000;
+      await h.reconcile('lab');
+      expect(h.get('lab')!.status?.phase).to.equal('Ready');
+      expect(h.held()).to.equal(1);
+    });
+
+    it('expiresAt ends a request that is still Pending', async () => {
+      const h = new Harness();
+      h.create(request('big', { count: 100, expiresAt: at(10_000) }));
+      expect(await h.reconcile('big')).to.deep.equal({ requeueAfterMs: 10_000 });
+      expect(h.get('big')!.status).to.include({ phase: 'Pending', expiryTime: at(10_000) });
+      h.nowMs += 10_000;
+      await h.reconcile('big');
+      expect(h.get('big')!.status?.phase).to.equal('Expired');
+      expect(h.recorder.events.at(-1)!.note).to.equal(`expiresAt ${at(10_000)} passed`);
+    });
+
+    it('holds across a restart: derived from the object, not from memory', async () => {
+      const h = new Harness();
+      h.create(request('lab', { activeDeadlineSeconds: 60 }));
+      await h.reconcile('lab');
+      h.reconciler.reset(); // a new leader knows nothing but the object
+      h.nowMs += 120_000;
+      await h.reconcile('lab');
+      expect(h.get('lab')!.status?.phase).to.equal('Expired');
+      expect(h.held()).to.equal(0);
+    });
+
+    it('a remote request expires through its provisioner, each node released once, even after a failure', async () => {
+      let failing = true;
+      const h = new Harness({ remote: { failRelease: (n) => failing && n === 'vm-1' } });
+      h.create(request('vm', { profile: 'remote', count: 2, activeDeadlineSeconds: 5 }));
+      await h.reconcile('vm');
+      h.nowMs += 5000;
+      await h.reconcile('vm').then(
+        () => expect.fail('should throw'),
+        (e: Error) => expect(e.message).to.match(/release failed for vm-1/),
+      );
+      expect(h.get('vm')!.status?.phase).to.equal('Expired');
+      expect(h.get('vm')!.status?.nodes?.map((n) => `${n.name}:${n.state}`)).to.deep.equal([
+        'vm-1:Releasing',
+      ]);
+      failing = false;
+      await h.reconcile('vm');
+      expect(h.get('vm')!.status).to.include({ phase: 'Expired' });
+      expect(h.get('vm')!.status?.nodes).to.deep.equal([]);
+      expect(h.ledger.leaked()).to.deep.equal([]);
+      expect(h.ledger.overReleased()).to.deep.equal([]);
     });
   });
 

@@ -1,6 +1,9 @@
-// `kubectl scale` on a ResourceRequest, on the real API server with the operator as a process:
-// the scale subresource maps replicas to spec.count, scaling up adds nodes, scaling down gives the
-// newest back, the pool's usage follows, and what the schema refuses is refused naming the field.
+// A request's life after it is bound, on the real API server with the operator as a process:
+//  - `kubectl scale`: the scale subresource maps replicas to spec.count, scaling up adds nodes,
+//    scaling down gives the newest back, the pool's usage follows, and what the schema refuses is
+//    refused naming the field;
+//  - expiry: a request whose deadline passes ends Expired and frees its capacity, also when the
+//    operator was stopped while it passed.
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import type { HostPool, ResourceRequest } from '../../src/api/index.js';
@@ -11,7 +14,7 @@ import { getJson, until } from './wait.js';
 const POOL = 'scale-pool';
 const label = { suite: 'scale' };
 
-describe('integration: kubectl scale on a ResourceRequest', function () {
+describe('integration: a request scales and expires', function () {
   this.timeout(180_000);
   const cp = useControlPlane();
   let ns: string;
@@ -48,7 +51,11 @@ describe('integration: kubectl scale on a ResourceRequest', function () {
         },
       }),
     });
-    op = await startOperator({
+    op = await start();
+  });
+
+  const start = () =>
+    startOperator({
       kubeconfig: cp().kubeconfigPath,
       leaseNamespace: ns,
       leaderElect: false,
@@ -67,7 +74,6 @@ describe('integration: kubectl scale on a ResourceRequest', function () {
         ],
       }),
     });
-  });
 
   after(async () => {
     await kubectl(['delete', 'rr', '--all', '-n', ns, '--timeout=60s']);
@@ -133,5 +139,48 @@ describe('integration: kubectl scale on a ResourceRequest', function () {
     const zero = await kubectl(['scale', 'rr/gang', '-n', ns, '--replicas=0']);
     expect(zero.code).to.not.equal(0);
     expect(zero.stderr).to.include('spec.count');
+  });
+
+  const create = (name: string, spec: Record<string, unknown>) =>
+    kubectlOk(['create', '-f', '-'], {
+      stdin: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: { name, namespace: ns },
+        spec: { resources: { cpu: '1' }, ...spec },
+      }),
+    });
+
+  const expired = (name: string) =>
+    until(`${name} Expired`, async () => {
+      const rr = await getJson<ResourceRequest>(['get', 'rr', name, '-n', ns]);
+      return rr.status?.phase === 'Expired' ? rr : undefined;
+    });
+
+  it('expires at its deadline and frees its capacity, also across an operator restart', async () => {
+    await kubectl(['delete', 'rr', '--all', '-n', ns, '--timeout=60s']);
+    await poolNodes(0);
+    await create('short', { count: 1, activeDeadlineSeconds: 3 });
+    await create('across', { count: 2, activeDeadlineSeconds: 8 });
+    await settled('short', '1/1');
+    const across = await settled('across', '2/2');
+    expect(across.status?.startTime).to.be.a('string');
+    expect(Date.parse(across.status!.expiryTime!) - Date.parse(across.status!.startTime!)).to.equal(
+      8000,
+    );
+    // The first ends while the operator runs: a timer, not a poll.
+    const short = await expired('short');
+    expect(short.status?.nodes ?? []).to.deep.equal([]);
+    await poolNodes(2);
+    // The second ends while no operator runs; the next one finds it past its deadline.
+    await op!.stop();
+    op = undefined;
+    await new Promise((r) => setTimeout(r, 6000));
+    op = await start();
+    const ended = await expired('across');
+    expect(ended.status?.conditions?.find((c) => c.type === 'Ready')?.reason).to.equal('Expired');
+    await poolNodes(0);
+    const events = await kubectlOk(['events', '-n', ns, '--for', 'rr/across']);
+    expect(events).to.match(/Expired\s+ResourceRequest\/across\s+activeDeadlineSeconds 8 passed/);
   });
 });
