@@ -258,6 +258,19 @@ export const Profile = object(
         maxItems: 16,
       }),
     ),
+    onHostLoss: Type.Optional(
+      enumOf(
+        ['Keep', 'Replace'] as const,
+        'When a host holding nodes goes to Maintenance or Disabled, or leaves its pool: Keep (default: the request is Degraded) or Replace (each lost node is released and a replacement allocated through the same stack, away from the lost host).',
+      ),
+    ),
+    hostLossGraceSeconds: Type.Optional(
+      int(
+        'Replace: how long a request stays Degraded before its lost nodes are replaced, so a host that comes back at once causes no churn. Default 60.',
+        0,
+        86_400,
+      ),
+    ),
   },
   { description: 'A named profile: a provisioner stack and its allocator chains.' },
 );

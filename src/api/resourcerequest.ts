@@ -288,6 +288,20 @@ export const ResourceRequestStatus = object(
       }),
     ),
     explanation: Type.Optional(Explanation),
+    replacements: Type.Optional(
+      int(
+        'Nodes replaced after their host was lost (onHostLoss: Replace), in total.',
+        0,
+        1_000_000,
+      ),
+    ),
+    replacing: Type.Optional(
+      int(
+        'Nodes released because their host was lost, whose replacement is not allocated yet.',
+        0,
+        LIMITS.count,
+      ),
+    ),
     startTime: Type.Optional(
       str('When the request first became Ready.', 64, { format: 'date-time' }),
     ),

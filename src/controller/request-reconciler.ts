@@ -180,7 +180,7 @@ export class RequestReconciler {
         if (step.failure) this.failed(rr, step.failure);
         await this.write(rr, step.write);
         this.emit(rr, step.events);
-        return {};
+        return step.requeueAfterMs !== undefined ? { requeueAfterMs: step.requeueAfterMs } : {};
       case 'allocate':
         return this.allocate(rr, uid, step, signal);
       case 'record':
@@ -521,6 +521,7 @@ export class RequestReconciler {
       const live = (rr.status?.nodes ?? []).filter(isLive).length;
       return (
         live === 0 ||
+        (rr.status?.replacing ?? 0) > 0 ||
         (live < rr.spec.count && rr.status?.observedGeneration !== rr.metadata.generation)
       );
     };

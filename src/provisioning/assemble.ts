@@ -17,6 +17,9 @@ import { buildProfile, type BuiltProfile } from './profile.js';
 import type { ProvisionerDeps } from './provisioner-registry.js';
 import { identityOf, type NodeRecord, type Provisioner } from './types.js';
 
+/** A host that comes back within a minute costs no replacement. */
+export const DEFAULT_HOST_LOSS_GRACE_SECONDS = 60;
+
 export class AssembledRuntime implements Runtime {
   private constructor(
     readonly backend: HostsBackend,
@@ -53,10 +56,13 @@ export class AssembledRuntime implements Runtime {
   profile(name: string): ProfileRuntime | undefined {
     const built = this.profiles.get(name);
     if (!built) return undefined;
+    const entry = built.entry as { onHostLoss?: 'Keep' | 'Replace'; hostLossGraceSeconds?: number };
     return {
       name,
       provisioners: built.provisioners,
       remote: built.provisioners.some((p) => !LOCAL_PROVISIONER_TYPES.has(p.type)),
+      onHostLoss: entry.onHostLoss ?? 'Keep',
+      hostLossGraceMs: (entry.hostLossGraceSeconds ?? DEFAULT_HOST_LOSS_GRACE_SECONDS) * 1000,
     };
   }
 

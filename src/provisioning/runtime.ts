@@ -11,6 +11,10 @@ export interface ProfileRuntime {
   provisioners: readonly Provisioner[];
   /** True when a provisioner talks to something outside (webhook, module): may be slow. */
   remote: boolean;
+  /** What happens to nodes on a lost host (default Keep). */
+  onHostLoss?: 'Keep' | 'Replace';
+  /** Replace: how long a host must stay lost first (ms). */
+  hostLossGraceMs?: number;
 }
 
 export interface Runtime {

@@ -26,7 +26,7 @@ import {
   type StackResult,
 } from '../provisioning/index.js';
 import type { HostAvailability } from '../provisioning/runtime.js';
-import { findCondition } from '../runtime/conditions.js';
+import { findCondition, type ConditionUpdate } from '../runtime/conditions.js';
 import { expiredBecause } from './expiry.js';
 import {
   allocatedStatus,
@@ -49,7 +49,9 @@ export const hasFinalizer = (rr: ResourceRequest): boolean =>
 /** What the decisions need to know of the configured operator. */
 export interface ServingView {
   /** `remote`: a provisioner of the profile keeps state outside Kubernetes (webhook, module). */
-  profile(name: string): { remote: boolean } | undefined;
+  profile(
+    name: string,
+  ): { remote: boolean; onHostLoss?: 'Keep' | 'Replace'; hostLossGraceMs?: number } | undefined;
   profileNames(): string[];
   hostAvailability(hostPool: string, host: string): HostAvailability;
 }
@@ -80,7 +82,14 @@ export type Step =
   /** Nothing to do until something changes. */
   | { kind: 'idle' }
   /** Write a status (maybe) and emit events; nothing else. */
-  | { kind: 'update'; write?: StatusWrite; events: PlannedEvent[]; failure?: string }
+  | {
+      kind: 'update';
+      write?: StatusWrite;
+      events: PlannedEvent[];
+      failure?: string;
+      /** Look again after this long (a lost host's grace period). */
+      requeueAfterMs?: number;
+    }
   /**
    * Run the profile's stack. `addFinalizer`: the profile is remote and the request does not hold
    * the finalizer yet — add it before anything is provisioned. `announce`: a status to write
@@ -120,6 +129,8 @@ export type Step =
       resize?: boolean;
       /** The request's deadline passed (the reason): every live node goes, it ends Expired. */
       expire?: string;
+      /** onHostLoss Replace: these nodes' hosts are lost; replacements follow on the next pass. */
+      replace?: boolean;
     };
 
 /** What to do after a step's I/O. */
@@ -217,10 +228,17 @@ export function decide(
       events: [expiredEvent(0, ended)],
     };
   }
+  // Lost nodes were released: their replacements come first, even when none is left live.
+  const replacing = rr.status?.replacing ?? 0;
+  if (profile && replacing > 0) return replacementStep(rr, profileName, profile.remote, replacing);
   if (nodes.some(isLive)) {
-    if (profile && rr.status?.observedGeneration !== rr.metadata.generation) {
-      const resize = resizeStep(rr, profileName, profile.remote);
-      if (resize) return resize;
+    if (profile) {
+      const heal = healStep(rr, view, profile, now);
+      if (heal) return heal;
+      if (rr.status?.observedGeneration !== rr.metadata.generation) {
+        const resize = resizeStep(rr, profileName, profile.remote);
+        if (resize) return resize;
+      }
     }
     return observe(rr, view, now);
   }
@@ -268,6 +286,65 @@ export function decide(
     profile: profileName,
     addFinalizer: profile.remote && !hasFinalizer(rr),
     announce,
+  };
+}
+
+/** Live nodes whose host is not Available (Maintenance, Disabled, gone from its pool). */
+function lostNodes(rr: ResourceRequest, view: ServingView): NodeStatus[] {
+  return (rr.status?.nodes ?? []).filter(
+    (n) =>
+      isLive(n) &&
+      n.hostPool &&
+      n.host &&
+      view.hostAvailability(n.hostPool, n.host) !== 'Available',
+  );
+}
+
+/**
+ * onHostLoss Replace: nodes on a lost host are released once the request has been Degraded for
+ * the grace period (counted from the Degraded condition's transition, so it survives restarts and
+ * a host that comes back at once costs nothing); until then, the request is observed (Degraded)
+ * and looked at again when the grace period ends.
+ */
+function healStep(
+  rr: ResourceRequest,
+  view: ServingView,
+  profile: { onHostLoss?: 'Keep' | 'Replace'; hostLossGraceMs?: number },
+  now: Date,
+): Step | undefined {
+  if (profile.onHostLoss !== 'Replace') return undefined;
+  const lost = lostNodes(rr, view);
+  if (lost.length === 0) return undefined;
+  const grace = profile.hostLossGraceMs ?? 0;
+  const degraded = findCondition(rr.status?.conditions, 'Degraded');
+  const since = degraded?.status === 'True' ? Date.parse(degraded.lastTransitionTime) : undefined;
+  const wait = since === undefined ? grace : since + grace - now.getTime();
+  if (wait > 0) {
+    const step = observe(rr, view, now);
+    return step.kind === 'update' ? { ...step, requeueAfterMs: wait } : step;
+  }
+  return {
+    kind: 'release',
+    records: lost.map(toRecord),
+    finalize: false,
+    sweep: [],
+    replace: true,
+  };
+}
+
+/** Lost nodes were released: allocate their replacements, under fresh names, through the stack. */
+function replacementStep(
+  rr: ResourceRequest,
+  profile: string,
+  remote: boolean,
+  replacing: number,
+): Step {
+  const taken = new Set((rr.status?.nodes ?? []).map((n) => n.name));
+  return {
+    kind: 'allocate',
+    profile,
+    addFinalizer: remote && !hasFinalizer(rr),
+    resize: { names: freeNodeNames(requestRef(rr), taken, replacing), minCount: 0 },
   };
 }
 
@@ -340,6 +417,8 @@ export function allocated(
   pendingRecheckMs: number,
 ): Outcome {
   const held = (rr.status?.nodes ?? []).filter(isLive);
+  if ((rr.status?.replacing ?? 0) > 0)
+    return replaced(rr, held, result, view, now, remote, pendingRecheckMs);
   if (held.length > 0) return scaledUp(rr, held, result, view, now, remote, pendingRecheckMs);
   if (result.outcome === 'Provisioned') {
     const { status, nodes, partial, where } = allocatedStatus(
@@ -416,6 +495,81 @@ function readyConditions(
     } as const,
     degradedCondition(live, availabilityOf(view)),
   ];
+}
+
+/**
+ * Replacements ran for lost nodes (their own minCount is 0: each one found is kept). What was not
+ * replaced stays counted in `replacing`, the request stays Degraded and says why, and capacity
+ * coming back tries again.
+ */
+function replaced(
+  rr: ResourceRequest,
+  held: readonly NodeStatus[],
+  result: StackResult,
+  view: ServingView,
+  now: Date,
+  remote: boolean,
+  pendingRecheckMs: number,
+): Outcome {
+  const count = rr.spec.count;
+  const replacing = rr.status?.replacing ?? 0;
+  const zombies = result.releaseFailures.map((f) =>
+    toNodeStatus({ ...f.record, state: 'Releasing' }),
+  );
+  const added =
+    result.outcome === 'Provisioned' ? result.nodes.map((n) => toNodeStatus(n.toRecord())) : [];
+  const nodes = [...held, ...added].sort(byIndex);
+  const left = replacing - added.length;
+  const explanation = toExplanation(result);
+  const pendingDegraded = {
+    type: 'Degraded',
+    status: 'True',
+    reason: 'ReplacementPending',
+    message: `${left} node(s) lost with their host not replaced yet: ${explanation.summary}`,
+  } as const;
+  const reason = unservedReason(result);
+  const conditions: ConditionUpdate[] =
+    nodes.length > 0
+      ? readyConditions(nodes, count, view, `${nodes.length} node(s) allocated`)
+      : [
+          { type: 'Allocated', status: 'False', reason, message: explanation.summary },
+          { type: 'Provisioned', status: 'False', reason, message: 'no nodes' },
+          { type: 'Ready', status: 'False', reason, message: explanation.summary },
+        ];
+  if (left > 0) conditions.splice(3, 1, pendingDegraded);
+  const status = buildStatus(
+    rr,
+    {
+      phase: nodes.length > 0 ? 'Ready' : 'Pending',
+      nodes: [...nodes, ...zombies],
+      explanation: left > 0 ? explanation : undefined,
+      conditions,
+      replacing: left,
+      replacements: (rr.status?.replacements ?? 0) + added.length,
+    },
+    now,
+  );
+  const events: PlannedEvent[] = added.map((n) => ({
+    type: 'Normal',
+    reason: 'Replaced',
+    action: 'Replace',
+    note: `replacement ${n.name} on ${where(n)}`,
+  }));
+  if (left > 0 && rr.status?.explanation?.summary !== explanation.summary)
+    events.push({
+      type: 'Warning',
+      reason: 'FailedToReplace',
+      action: 'Replace',
+      note: `${left} node(s) not replaced: ${explanation.summary}`,
+    });
+  return {
+    write: { guard: 'onSameNodes', status },
+    events,
+    releaseFailures: result.releaseFailures,
+    ...(left > 0 ? { failure: reason } : {}),
+    retry: result.outcome === 'SpawnFailed' ? `spawn failed: ${explanation.summary}` : undefined,
+    requeueAfterMs: remote && left > 0 ? pendingRecheckMs : undefined,
+  };
 }
 
 /**
@@ -518,6 +672,65 @@ function scaledUp(
   };
 }
 
+/**
+ * Nodes on lost hosts were released (`released`); their replacements are allocated on the next
+ * pass (`replacing` counts them, so a restart in between still replaces them). One that could not
+ * be released stays as Releasing and is tried again first.
+ */
+function lostReleased(
+  rr: ResourceRequest,
+  current: readonly NodeStatus[],
+  records: readonly NodeRecord[],
+  releasedNames: ReadonlySet<string>,
+  failures: readonly ReleaseFailure[],
+  view: ServingView,
+  now: Date,
+): Outcome {
+  const failed = new Set(failures.map((f) => f.name));
+  const nodes = current
+    .filter((n) => !releasedNames.has(n.name))
+    .map((n) => (failed.has(n.name) ? { ...n, state: 'Releasing' as const } : n));
+  const live = nodes.filter(isLive);
+  const count = rr.spec.count;
+  const lost = records.filter((r) => releasedNames.has(r.name));
+  const hosts = [...new Set(lost.map((r) => `${r.hostPool}/${r.host}`))].join(', ');
+  const why = `replacing ${lost.length} node(s) lost with ${hosts}`;
+  const conditions: ConditionUpdate[] =
+    live.length > 0
+      ? readyConditions(live, count, view, `${live.length} node(s) allocated`)
+      : [
+          { type: 'Allocated', status: 'False', reason: 'Replacing', message: why },
+          { type: 'Provisioned', status: 'False', reason: 'Replacing', message: 'no nodes' },
+          { type: 'Ready', status: 'False', reason: 'Replacing', message: why },
+        ];
+  conditions.splice(3, 1, { type: 'Degraded', status: 'True', reason: 'Replacing', message: why });
+  const status = buildStatus(
+    rr,
+    {
+      phase: live.length > 0 ? 'Ready' : 'Pending',
+      nodes,
+      conditions,
+      replacing: (rr.status?.replacing ?? 0) + lost.length,
+    },
+    now,
+  );
+  return {
+    write: { guard: 'onSameNodes', status },
+    events: lost.map((r) => ({
+      type: 'Warning',
+      reason: 'HostLost',
+      action: 'Replace',
+      note: `released ${r.name} on ${r.hostPool}/${r.host} (${view.hostAvailability(r.hostPool!, r.host!)}); a replacement follows`,
+    })),
+    releaseFailures: [...failures],
+    // The replacements are the next step: our own status write wakes nobody, so come back now.
+    requeueAfterMs: 0,
+    retry: failures.length
+      ? `release failed for ${failures.map((f) => f.name).join(', ')}`
+      : undefined,
+  };
+}
+
 /** Ended: no live node, Ready=False with the reason, and the record of what is still releasing. */
 function expiredStatus(
   rr: ResourceRequest,
@@ -603,7 +816,13 @@ function scaledDown(
  */
 export function released(
   rr: ResourceRequest,
-  step: { records: readonly NodeRecord[]; finalize: boolean; resize?: boolean; expire?: string },
+  step: {
+    records: readonly NodeRecord[];
+    finalize: boolean;
+    resize?: boolean;
+    expire?: string;
+    replace?: boolean;
+  },
   done: readonly NodeRecord[],
   failures: readonly ReleaseFailure[],
   view: ServingView,
@@ -613,6 +832,8 @@ export function released(
   const current = rr.status?.nodes ?? [];
   const events: PlannedEvent[] = [];
   if (step.resize) return scaledDown(rr, current, releasedNames, failures, view, now);
+  if (step.replace)
+    return lostReleased(rr, current, step.records, releasedNames, failures, view, now);
   if (step.expire) {
     // Ended whatever the releases did: a node that could not be released stays as Releasing
     // (the next pass releases it); the request does not come back.

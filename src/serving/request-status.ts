@@ -37,6 +37,10 @@ export function buildStatus(
     nodes: NodeStatus[];
     explanation?: Explanation;
     conditions: ConditionUpdate[];
+    /** Lost nodes awaiting a replacement; only the steps of a replacement set it. */
+    replacing?: number;
+    /** Replacements in total; kept from the current status unless given. */
+    replacements?: number;
   },
   now: Date,
   /** Leave `status.observedGeneration` as it was: the spec's latest change is not done yet. */
@@ -61,6 +65,9 @@ export function buildStatus(
   const observed = pendingChange ? rr.status?.observedGeneration : generation;
   if (observed !== undefined) status.observedGeneration = observed;
   if (s.explanation) status.explanation = s.explanation;
+  const replacements = s.replacements ?? rr.status?.replacements;
+  if (replacements) status.replacements = replacements;
+  if (s.replacing) status.replacing = s.replacing;
   // The deadline counts from the first Ready and survives everything after it (scales, restarts).
   const startTime = startOf(rr) ?? (s.phase === 'Ready' ? timestamp(now) : undefined);
   if (startTime) status.startTime = startTime;

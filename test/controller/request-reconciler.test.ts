@@ -62,12 +62,29 @@ class Harness {
   nowMs = NOW.getTime();
 
   constructor(
-    opts: { hosts?: number; maintenance?: boolean; remote?: Partial<FakeProvisioner['opts']> } = {},
+    opts: {
+      hosts?: number;
+      maintenance?: boolean;
+      remote?: Partial<FakeProvisioner['opts']>;
+      /** The default profile replaces nodes of lost hosts after this grace period (seconds). */
+      replaceAfter?: number;
+    } = {},
   ) {
     const hp = rackPool(opts.hosts ?? 2, opts.maintenance ? 'Maintenance' : undefined);
     this.kube.seed(HPS, hp);
     this.backend.setInventory([hp], []);
-    const assembled = AssembledRuntime.build(HOSTS_CONFIG, this.backend);
+    const config =
+      opts.replaceAfter === undefined
+        ? HOSTS_CONFIG
+        : {
+            ...HOSTS_CONFIG,
+            profiles: HOSTS_CONFIG.profiles.map((p) => ({
+              ...p,
+              onHostLoss: 'Replace' as const,
+              hostLossGraceSeconds: opts.replaceAfter,
+            })),
+          };
+    const assembled = AssembledRuntime.build(config, this.backend);
     this.fake = new FakeProvisioner('farm', this.ledger, { capacity: 10, ...opts.remote });
     const runtime = remoteRuntime(assembled, this.fake);
     this.reconciler = new RequestReconciler({
@@ -496,6 +513,95 @@ describe('RequestReconciler', () => {
       await h.reconcile('web');
       expect(h.get('web')!.status?.observedGeneration).to.equal(2);
       expect(h.held()).to.equal(3);
+    });
+  });
+
+  describe('healing (onHostLoss: Replace)', () => {
+    const hostsOf = (rr: ResourceRequest | undefined) =>
+      (rr?.status?.nodes ?? []).map((n) => `${n.name}@${n.host}`);
+    const maintenance = (h: Harness, hosts: number, down: boolean) =>
+      h.backend.setInventory([rackPool(hosts, down ? 'Maintenance' : undefined)], []);
+
+    it('after the grace period, releases the nodes of a lost host and places replacements elsewhere', async () => {
+      const h = new Harness({ replaceAfter: 30 });
+      h.create(request('svc', { count: 2 })); // first fit: both on h0
+      await h.reconcile('svc');
+      expect(hostsOf(h.get('svc'))).to.deep.equal(['svc-0@h0', 'svc-1@h0']);
+      maintenance(h, 2, true);
+      expect(await h.reconcile('svc')).to.deep.equal({ requeueAfterMs: 30_000 });
+      expect(h.get('svc')!.status?.conditions?.find((c) => c.type === 'Degraded')).to.include({
+        status: 'True',
+        reason: 'HostUnavailable',
+      });
+      h.nowMs += 20_000;
+      expect(await h.reconcile('svc')).to.deep.equal({ requeueAfterMs: 10_000 });
+      expect(hostsOf(h.get('svc'))).to.deep.equal(['svc-0@h0', 'svc-1@h0']);
+      h.nowMs += 10_000;
+      // The lost nodes go, and the pass asks to come back at once for the replacements.
+      expect(await h.reconcile('svc')).to.deep.equal({ requeueAfterMs: 0 });
+      let rr = h.get('svc')!;
+      expect(rr.status).to.include({ replacing: 2 });
+      expect(rr.status?.nodes).to.deep.equal([]);
+      expect(h.recorder.reasons().filter((r) => r === 'Warning/HostLost')).to.have.length(2);
+      await h.reconcile('svc'); // their replacements come
+      rr = h.get('svc')!;
+      // The same names, now on h1: a replacement takes the slot of the node it replaces.
+      expect(hostsOf(rr)).to.deep.equal(['svc-0@h1', 'svc-1@h1']);
+      expect(rr.status).to.include({ phase: 'Ready', ready: '2/2', replacements: 2 });
+      expect(rr.status?.replacing).to.equal(undefined);
+      expect(rr.status?.conditions?.find((c) => c.type === 'Degraded')?.status).to.equal('False');
+      expect(
+        h.recorder.events.filter((e) => e.reason === 'Replaced').map((e) => e.note),
+      ).to.deep.equal(['replacement svc-0 on rack/h1', 'replacement svc-1 on rack/h1']);
+      expect(h.held()).to.equal(2);
+    });
+
+    it('a host that comes back within the grace period costs nothing', async () => {
+      const h = new Harness({ replaceAfter: 30 });
+      h.create(request('svc'));
+      await h.reconcile('svc');
+      maintenance(h, 2, true);
+      await h.reconcile('svc');
+      h.nowMs += 10_000;
+      maintenance(h, 2, false);
+      expect(await h.reconcile('svc')).to.deep.equal({});
+      h.nowMs += 60_000;
+      await h.reconcile('svc');
+      expect(hostsOf(h.get('svc'))).to.deep.equal(['svc-0@h0']);
+      expect(h.recorder.reasons()).not.to.include('Warning/HostLost');
+    });
+
+    it('with no room for a replacement: Degraded says why, and capacity coming back retries it', async () => {
+      const h = new Harness({ hosts: 1, replaceAfter: 0 });
+      h.create(request('svc'));
+      await h.reconcile('svc');
+      maintenance(h, 1, true);
+      await h.reconcile('svc'); // Degraded now; grace 0: due at once
+      await h.reconcile('svc'); // released
+      await h.reconcile('svc'); // no host for a replacement
+      let rr = h.get('svc')!;
+      expect(rr.status?.replacing).to.equal(1);
+      const degraded = rr.status?.conditions?.find((c) => c.type === 'Degraded');
+      expect(degraded).to.include({ status: 'True', reason: 'ReplacementPending' });
+      expect(degraded?.message).to.match(/1 node\(s\) lost with their host not replaced yet: /);
+      expect(RequestReconciler.pending([rr]).map((r) => r.metadata.name)).to.deep.equal(['svc']);
+      maintenance(h, 1, false);
+      await h.reconcile('svc');
+      rr = h.get('svc')!;
+      expect(hostsOf(rr)).to.deep.equal(['svc-0@h0']);
+      expect(rr.status).to.include({ replacements: 1 });
+      expect(RequestReconciler.pending([rr])).to.deep.equal([]);
+    });
+
+    it('Keep (the default) only marks the request Degraded', async () => {
+      const h = new Harness();
+      h.create(request('svc'));
+      await h.reconcile('svc');
+      maintenance(h, 2, true);
+      expect(await h.reconcile('svc')).to.deep.equal({});
+      h.nowMs += 3600_000;
+      await h.reconcile('svc');
+      expect(hostsOf(h.get('svc'))).to.deep.equal(['svc-0@h0']);
     });
   });
 

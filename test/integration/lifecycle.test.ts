@@ -3,12 +3,15 @@
 //    scaling down gives the newest back, the pool's usage follows, and what the schema refuses is
 //    refused naming the field;
 //  - expiry: a request whose deadline passes ends Expired and frees its capacity, also when the
-//    operator was stopped while it passed.
+//    operator was stopped while it passed;
+//  - healing: under a profile with onHostLoss Replace, a host set to Maintenance sees its nodes
+//    replaced on another host, with the invariants holding as read from the API.
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import type { HostPool, ResourceRequest } from '../../src/api/index.js';
 import { createNamespace, kubectl, kubectlOk, useControlPlane } from './harness.js';
 import { startOperator, type OperatorProcess } from './operator-process.js';
+import { checkInvariants } from './invariants.js';
 import { getJson, until } from './wait.js';
 
 const POOL = 'scale-pool';
@@ -70,6 +73,15 @@ describe('integration: a request scales and expires', function () {
               { name: 'rack', type: 'hosts', hostPoolSelector: { matchLabels: label } },
             ],
             hostAllocators: [{ type: 'firstFit' }],
+          },
+          {
+            name: 'heal',
+            provisioners: [
+              { name: 'rack', type: 'hosts', hostPoolSelector: { matchLabels: label } },
+            ],
+            hostAllocators: [{ type: 'firstFit' }],
+            onHostLoss: 'Replace',
+            hostLossGraceSeconds: 1,
           },
         ],
       }),
@@ -182,5 +194,54 @@ describe('integration: a request scales and expires', function () {
     await poolNodes(0);
     const events = await kubectlOk(['events', '-n', ns, '--for', 'rr/across']);
     expect(events).to.match(/Expired\s+ResourceRequest\/across\s+activeDeadlineSeconds 8 passed/);
+  });
+
+  it('replaces the nodes of a host gone to Maintenance, and the invariants hold', async () => {
+    await kubectl(['delete', 'rr', '--all', '-n', ns, '--timeout=60s']);
+    await create('svc', { profile: 'heal', count: 2 });
+    const bound = await settled('svc', '2/2');
+    expect(bound.status?.nodes?.map((n) => n.host)).to.deep.equal(['h1', 'h1']);
+    const setState = (state: string) =>
+      kubectlOk([
+        'patch',
+        'hp',
+        POOL,
+        '--type=json',
+        '-p',
+        JSON.stringify([{ op: 'add', path: '/spec/hosts/0/state', value: state }]),
+      ]);
+    await setState('Maintenance');
+    try {
+      const healed = await until('svc replaced on h2', async () => {
+        const rr = await getJson<ResourceRequest>(['get', 'rr', 'svc', '-n', ns]);
+        return rr.status?.replacements === 2 && rr.status.ready === '2/2' ? rr : undefined;
+      });
+      expect(healed.status?.nodes?.map((n) => `${n.name}@${n.host}`)).to.deep.equal([
+        'svc-0@h2',
+        'svc-1@h2',
+      ]);
+      expect(healed.status?.conditions?.find((c) => c.type === 'Degraded')?.status).to.equal(
+        'False',
+      );
+      const hp = await until(`${POOL} counts the replacements only`, async () => {
+        const p = await getJson<HostPool>(['get', 'hp', POOL]);
+        return p.status?.nodes === 2 && p.status.allocated?.cpu === '2' ? p : undefined;
+      });
+      const requests = (await getJson<{ items: ResourceRequest[] }>(['get', 'rr', '-n', ns])).items;
+      expect(checkInvariants([hp], requests)).to.deep.equal([]);
+      const events = await kubectlOk(['events', '-n', ns, '--for', 'rr/svc']);
+      expect(events).to.match(
+        /HostLost\s+ResourceRequest\/svc\s+released svc-0 on scale-pool\/h1 \(Maintenance\)/,
+      );
+      expect(events).to.match(
+        /Replaced\s+ResourceRequest\/svc\s+replacement svc-0 on scale-pool\/h2/,
+      );
+    } catch (err) {
+      console.log(await kubectlOk(['get', 'rr', 'svc', '-n', ns, '-o', 'yaml']));
+      console.log(op?.logs().slice(-3000));
+      throw err;
+    } finally {
+      await setState('Enabled');
+    }
   });
 });
