@@ -258,6 +258,12 @@ export const Profile = object(
         maxItems: 16,
       }),
     ),
+    scaleDownOrder: Type.Optional(
+      enumOf(
+        ['NewestFirst', 'OldestFirst'] as const,
+        'Which nodes a scale-down releases first: NewestFirst (default: the highest index, the last added) or OldestFirst (the lowest index).',
+      ),
+    ),
     onHostLoss: Type.Optional(
       enumOf(
         ['Keep', 'Replace'] as const,

@@ -56,11 +56,16 @@ export class AssembledRuntime implements Runtime {
   profile(name: string): ProfileRuntime | undefined {
     const built = this.profiles.get(name);
     if (!built) return undefined;
-    const entry = built.entry as { onHostLoss?: 'Keep' | 'Replace'; hostLossGraceSeconds?: number };
+    const entry = built.entry as {
+      onHostLoss?: 'Keep' | 'Replace';
+      hostLossGraceSeconds?: number;
+      scaleDownOrder?: 'NewestFirst' | 'OldestFirst';
+    };
     return {
       name,
       provisioners: built.provisioners,
       remote: built.provisioners.some((p) => !LOCAL_PROVISIONER_TYPES.has(p.type)),
+      scaleDownOrder: entry.scaleDownOrder ?? 'NewestFirst',
       onHostLoss: entry.onHostLoss ?? 'Keep',
       hostLossGraceMs: (entry.hostLossGraceSeconds ?? DEFAULT_HOST_LOSS_GRACE_SECONDS) * 1000,
     };

@@ -11,6 +11,8 @@ export interface ProfileRuntime {
   provisioners: readonly Provisioner[];
   /** True when a provisioner talks to something outside (webhook, module): may be slow. */
   remote: boolean;
+  /** Which nodes a scale-down releases first (default NewestFirst). */
+  scaleDownOrder?: 'NewestFirst' | 'OldestFirst';
   /** What happens to nodes on a lost host (default Keep). */
   onHostLoss?: 'Keep' | 'Replace';
   /** Replace: how long a host must stay lost first (ms). */

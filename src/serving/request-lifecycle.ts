@@ -49,9 +49,14 @@ export const hasFinalizer = (rr: ResourceRequest): boolean =>
 /** What the decisions need to know of the configured operator. */
 export interface ServingView {
   /** `remote`: a provisioner of the profile keeps state outside Kubernetes (webhook, module). */
-  profile(
-    name: string,
-  ): { remote: boolean; onHostLoss?: 'Keep' | 'Replace'; hostLossGraceMs?: number } | undefined;
+  profile(name: string):
+    | {
+        remote: boolean;
+        scaleDownOrder?: 'NewestFirst' | 'OldestFirst';
+        onHostLoss?: 'Keep' | 'Replace';
+        hostLossGraceMs?: number;
+      }
+    | undefined;
   profileNames(): string[];
   hostAvailability(hostPool: string, host: string): HostAvailability;
 }
@@ -236,7 +241,7 @@ export function decide(
       const heal = healStep(rr, view, profile, now);
       if (heal) return heal;
       if (rr.status?.observedGeneration !== rr.metadata.generation) {
-        const resize = resizeStep(rr, profileName, profile.remote);
+        const resize = resizeStep(rr, profileName, profile.remote, profile.scaleDownOrder);
         if (resize) return resize;
       }
     }
@@ -350,9 +355,15 @@ function replacementStep(
 
 /**
  * The spec changed since the last decision and the count no longer matches what is held: scale.
- * Up, the stack runs for the missing names only; down, the newest nodes (highest index) go.
+ * Up, the stack runs for the missing names only; down, the newest nodes (highest index) go, or
+ * the oldest when the profile says `scaleDownOrder: OldestFirst`.
  */
-function resizeStep(rr: ResourceRequest, profile: string, remote: boolean): Step | undefined {
+function resizeStep(
+  rr: ResourceRequest,
+  profile: string,
+  remote: boolean,
+  order: 'NewestFirst' | 'OldestFirst' = 'NewestFirst',
+): Step | undefined {
   const live = (rr.status?.nodes ?? []).filter(isLive);
   const count = rr.spec.count;
   if (live.length < count) {
@@ -369,10 +380,11 @@ function resizeStep(rr: ResourceRequest, profile: string, remote: boolean): Step
     };
   }
   if (live.length > count) {
-    const newest = [...live].sort((a, b) => nameIndex(b.name) - nameIndex(a.name));
+    const sign = order === 'OldestFirst' ? 1 : -1;
+    const first = [...live].sort((a, b) => sign * (nameIndex(a.name) - nameIndex(b.name)));
     return {
       kind: 'release',
-      records: newest.slice(0, live.length - count).map(toRecord),
+      records: first.slice(0, live.length - count).map(toRecord),
       finalize: false,
       sweep: [],
       resize: true,

@@ -68,22 +68,22 @@ class Harness {
       remote?: Partial<FakeProvisioner['opts']>;
       /** The default profile replaces nodes of lost hosts after this grace period (seconds). */
       replaceAfter?: number;
+      scaleDownOrder?: 'NewestFirst' | 'OldestFirst';
     } = {},
   ) {
     const hp = rackPool(opts.hosts ?? 2, opts.maintenance ? 'Maintenance' : undefined);
     this.kube.seed(HPS, hp);
     this.backend.setInventory([hp], []);
-    const config =
-      opts.replaceAfter === undefined
-        ? HOSTS_CONFIG
-        : {
-            ...HOSTS_CONFIG,
-            profiles: HOSTS_CONFIG.profiles.map((p) => ({
-              ...p,
-              onHostLoss: 'Replace' as const,
-              hostLossGraceSeconds: opts.replaceAfter,
-            })),
-          };
+    const config = {
+      ...HOSTS_CONFIG,
+      profiles: HOSTS_CONFIG.profiles.map((p) => ({
+        ...p,
+        ...(opts.replaceAfter !== undefined
+          ? { onHostLoss: 'Replace' as const, hostLossGraceSeconds: opts.replaceAfter }
+          : {}),
+        ...(opts.scaleDownOrder ? { scaleDownOrder: opts.scaleDownOrder } : {}),
+      })),
+    };
     const assembled = AssembledRuntime.build(config, this.backend);
     this.fake = new FakeProvisioner('farm', this.ledger, { capacity: 10, ...opts.remote });
     const runtime = remoteRuntime(assembled, this.fake);
@@ -503,6 +503,16 @@ describe('RequestReconciler', () => {
       expect(rr.status?.observedGeneration).to.equal(2);
       expect(h.ledger.overReleased()).to.deep.equal([]);
       expect(h.ledger.leaked()).to.deep.equal(['farm/vm-0']);
+    });
+
+    it('down, OldestFirst: the profile chooses the lowest index first', async () => {
+      const h = new Harness({ scaleDownOrder: 'OldestFirst' });
+      h.create(request('web', { count: 3 }));
+      await h.reconcile('web');
+      await scale(h, 'web', { count: 1 });
+      await h.reconcile('web');
+      expect(names(h.get('web'))).to.deep.equal(['web-2']);
+      expect(h.held()).to.equal(1);
     });
 
     it('a change of minCount alone runs nothing: it is observed', async () => {
