@@ -11,6 +11,7 @@ Commands:
   run --config PATH     run the operator against the current cluster
   simulate -f PATH...   what the operator would do with these files (-o json|yaml|table)
   explain rr/NAME       why a request is where it is, from its live status (-n NAMESPACE)
+  top                   the fleet at a glance: pools, what each namespace holds, what waits
   validate -f PATH...   validate Berth resources and OperatorConfig files (folders are walked)
 
 Run 'berth <command> --help' for the flags of a command.`;
@@ -49,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./simulate.js')).simulateCommand(rest);
     case 'explain':
       return (await import('./explain.js')).explainCommand(rest);
+    case 'top':
+      return (await import('./top.js')).topCommand(rest);
     case undefined:
     case 'help':
     case '--help':

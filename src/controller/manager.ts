@@ -359,9 +359,12 @@ export class Manager {
     this.pools.start(signal);
     this.requestController.enqueueAll(fresh);
     this.pools.enqueueAll();
+    // Stopped by shutdown or by the end of leadership, whichever comes first — also when the
+    // shutdown began while this was still listing (a listener added to an aborted signal never
+    // fires, and a sleeping collector would keep the process alive).
     this.collecting = new AbortController();
-    const stop = this.collecting.signal;
-    signal.addEventListener('abort', () => this.collecting?.abort(), { once: true });
+    const stop = AbortSignal.any([signal, this.collecting.signal]);
+    if (stop.aborted) return;
     void this.collector
       .run(stop)
       .catch((err: unknown) =>

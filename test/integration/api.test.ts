@@ -113,7 +113,9 @@ describe('integration: the API on a real API server', function () {
       '{"spec":{"resources":{"cpu":"3"}}}',
     ]);
     expect(r.code).to.not.equal(0);
-    expect(r.stderr).to.include('resources is immutable; only count and minCount may change');
+    expect(r.stderr).to.include(
+      'resources is immutable; only count, minCount, activeDeadlineSeconds and expiresAt may change',
+    );
     expect(r.stderr, r.stderr).to.match(/spec\.resources: Invalid value/);
     const meta = await kubectl(['label', 'rr', 'e2e', '-n', 'team-ci', 'owner=ci']);
     expect(meta.code, 'metadata stays editable').to.equal(0);
