@@ -291,13 +291,7 @@ export class Manager {
       abortPromise(signal),
     ]);
     this.inventory.refresh();
-    this.pendingGauge = setInterval(
-      () =>
-        metrics.pendingRequests.set(
-          this.requests.list().filter((r) => r.status?.phase === 'Pending').length,
-        ),
-      5000,
-    );
+    this.pendingGauge = setInterval(() => this.observeGauges(), 5000);
     this.pendingGauge.unref();
     if (!signal.aborted) {
       if (this.o.leaderElection) {
@@ -322,6 +316,30 @@ export class Manager {
     await Promise.allSettled(informers);
     await this.runtime?.close();
     await this.probes?.close();
+  }
+
+  /** Gauges read every few seconds: what waits, and which provisioners take calls. */
+  private observeGauges(): void {
+    const { metrics } = this.o;
+    const now = Date.now();
+    let pending = 0;
+    let oldest = 0;
+    for (const r of this.requests.list()) {
+      if (r.status?.phase !== 'Pending') continue;
+      pending++;
+      const created = Date.parse(r.metadata.creationTimestamp ?? '');
+      if (Number.isFinite(created)) oldest = Math.max(oldest, (now - created) / 1000);
+    }
+    metrics.pendingRequests.set(pending);
+    metrics.oldestPendingSeconds.set(oldest);
+    const runtime = this.runtime;
+    if (!runtime) return;
+    for (const profile of runtime.profileNames())
+      for (const p of runtime.profile(profile)?.provisioners ?? [])
+        metrics.provisionerAvailable.set(
+          { profile, provisioner: p.name },
+          (p.availability?.().available ?? true) ? 1 : 0,
+        );
   }
 
   /** Leading needs one fresh list; keep trying (with backoff) until it works or we stop. */

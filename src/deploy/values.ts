@@ -127,6 +127,35 @@ export const ChartValues = closed(
       },
       'Metrics.',
     ),
+    grafana: closed(
+      {
+        dashboard: closed(
+          {
+            enabled: Type.Boolean({
+              description:
+                "Ship the Berth Grafana dashboard in a ConfigMap that Grafana's dashboard sidecar loads.",
+            }),
+            labels: Type.Record(Type.String(), Type.String(), {
+              description: 'Labels the sidecar selects on (grafana_dashboard: "1" by default).',
+            }),
+          },
+          'Grafana dashboard.',
+        ),
+      },
+      'Grafana.',
+    ),
+    prometheusRule: closed(
+      {
+        enabled: Type.Boolean({
+          description:
+            'Ship the alert rules as a PrometheusRule (rendered only where the monitoring.coreos.com/v1 CRD is served).',
+        }),
+        labels: Type.Record(Type.String(), Type.String(), {
+          description: "Extra labels, e.g. the Prometheus Operator's ruleSelector.",
+        }),
+      },
+      'Prometheus alert rules.',
+    ),
     healthPort: Type.Integer({
       minimum: 1,
       maximum: 65535,

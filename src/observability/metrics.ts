@@ -31,6 +31,8 @@ export class Metrics {
   readonly allocations: Counter<'profile' | 'provisioner'>;
   readonly allocationFailures: Counter<'profile' | 'reason'>;
   readonly pendingRequests: Gauge;
+  readonly oldestPendingSeconds: Gauge;
+  readonly provisionerAvailable: Gauge<'profile' | 'provisioner'>;
   readonly poolAllocated: Gauge<'kind' | 'pool' | 'resource'>;
   readonly poolCapacity: Gauge<'kind' | 'pool' | 'resource'>;
   readonly configReloads: Counter<'result'>;
@@ -118,6 +120,16 @@ export class Metrics {
       'berth_pending_requests',
       'ResourceRequests waiting for capacity',
       [],
+    );
+    this.oldestPendingSeconds = gauge(
+      'berth_pending_request_oldest_seconds',
+      'Age of the oldest ResourceRequest waiting for capacity (0 when none waits)',
+      [],
+    );
+    this.provisionerAvailable = gauge(
+      'berth_provisioner_available',
+      'Whether a provisioner takes calls: 0 while a webhook circuit breaker is open',
+      ['profile', 'provisioner'],
     );
     this.poolAllocated = gauge(
       'berth_pool_allocated',

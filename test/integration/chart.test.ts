@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { remoteProfiles } from '../../src/api/index.js';
 import { createNamespace, helm, kubectl, kubectlOk, repoRoot, useControlPlane } from './harness.js';
+import { ALERTS, PANELS, allExpressions, metricNames } from '../../src/deploy/observability.js';
 import { startOperator } from './operator-process.js';
 
 const CHART = 'helm/berth';
@@ -141,6 +142,34 @@ describe('integration: the Helm chart and the kustomize base', function () {
     expect(sm?.spec).to.deep.include({ endpoints: [{ port: 'metrics', interval: '30s' }] });
   });
 
+  it('renders the Grafana dashboard and the alert rules on request, the rules only where the CRD is served', async () => {
+    const none = parseManifests(await template('berth', 'berth-system'));
+    expect(none.map((o) => o.kind)).not.to.include.members(['PrometheusRule']);
+    expect(none.filter((o) => o.metadata.name.endsWith('-dashboard'))).to.deep.equal([]);
+    const on = ['--set', 'grafana.dashboard.enabled=true', '--set', 'prometheusRule.enabled=true'];
+    const noCrd = parseManifests(await template('berth', 'berth-system', on));
+    expect(noCrd.map((o) => o.kind)).not.to.include('PrometheusRule');
+    const objects = parseManifests(
+      await template('berth', 'berth-system', [
+        ...on,
+        '--set',
+        'prometheusRule.labels.release=prometheus',
+        '--api-versions',
+        'monitoring.coreos.com/v1/PrometheusRule',
+      ]),
+    );
+    const cm = objects.find((o) => o.metadata.name === 'berth-dashboard') as Manifest & {
+      data: Record<string, string>;
+    };
+    expect(cm.metadata.labels).to.include({ grafana_dashboard: '1' });
+    const dashboard = JSON.parse(cm.data['berth.json']!) as { panels: Array<{ title: string }> };
+    expect(dashboard.panels.map((p) => p.title)).to.deep.equal(PANELS.map((p) => p.title));
+    const rule = objects.find((o) => o.kind === 'PrometheusRule')!;
+    expect(rule.metadata.labels).to.include({ release: 'prometheus' });
+    const spec = rule.spec as { groups: Array<{ rules: Array<{ alert: string }> }> };
+    expect(spec.groups[0]!.rules.map((r) => r.alert)).to.deep.equal(ALERTS.map((a) => a.alert));
+  });
+
   it('renders the CRDs kept on uninstall, or not at all, as crds.* say', async () => {
     const crdsOf = async (args: string[]) =>
       parseManifests(await template('berth', 'berth-system', args)).filter(
@@ -259,6 +288,18 @@ describe('integration: the Helm chart and the kustomize base', function () {
     });
     try {
       await op.waitForLog(/became leader/);
+      // Every metric the dashboard and the alert rules query is one this operator exports.
+      const exported = new Set(
+        (await op.metrics())
+          .split('\n')
+          .filter((l) => l.startsWith('# TYPE '))
+          .map((l) => l.split(' ')[2]!),
+      );
+      const known = (name: string) =>
+        exported.has(name) || exported.has(name.replace(/_(bucket|sum|count)$/, ''));
+      const queried = allExpressions().flatMap(metricNames);
+      expect(queried).to.include('berth_provisioner_available');
+      expect(queried.filter((n) => !known(n))).to.deep.equal([]);
       const lease = JSON.parse(
         await kubectlOk(['get', 'lease', 'berth-operator', '-n', ns, '-o', 'json']),
       ) as { spec: { leaseDurationSeconds: number } };
