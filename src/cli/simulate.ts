@@ -1,7 +1,7 @@
 // `berth simulate -f PATH… [-o json|yaml|table]`: what the operator would do with these files.
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml, stringify } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import {
   formatIssue,
   validateDocument,
@@ -12,16 +12,28 @@ import {
 } from '../api/index.js';
 import { lineOf, readDocuments } from '../config/documents.js';
 import { DEFAULT_CONFIG } from '../deploy/manifests.js';
-import { simulate, type SimulationOutput } from '../sim/simulate.js';
-import { renderTable } from './table.js';
+import { simulate } from '../sim/simulate.js';
+import { render } from './table.js';
 
 export const SIMULATE_USAGE = `Usage: berth simulate -f PATH [-f PATH...] [-o json|yaml|table] [--now RFC3339]
+       berth simulate --from-cluster -f CHANGES [--config FILE | --config-map NS/NAME]
+                      [--fail-on-pending] [--kubeconfig PATH] [-o json|yaml|table]
 
 Reads HostPools, StoragePools, ResourceRequests and one OperatorConfig (default: one profile
 "default" with the hosts provisioner and firstFit) from files or folders, serves the requests in
 input order with the operator's engine and provisioner stack, and prints the statuses the operator
 would write. Pending requests are results (exit 0); invalid input exits 1. --now fixes the clock
-of condition timestamps (default 1970-01-01T00:00:00Z, so the same input prints the same output).`;
+of condition timestamps (default 1970-01-01T00:00:00Z, so the same input prints the same output).
+
+--from-cluster: what the operator would do with CHANGES on the live cluster, writing nothing. The
+current HostPools, StoragePools and ResourceRequests are read from the API; the objects in CHANGES
+are added, or replace those of the same kind and name (a changed request keeps its live status, so
+a new count is simulated as the scale it is). Requests already in the cluster are served first,
+oldest first, as the operator would; the output shows the pools and the requests of CHANGES.
+Profiles with external provisioners are not simulated (a what-if never calls them). The
+OperatorConfig comes from CHANGES, else --config, else --config-map (the chart's ConfigMap, key
+config.yaml), else the default. --fail-on-pending exits 3 when a request of CHANGES would not be
+Ready, so a pipeline can run this on a pull request.`;
 
 export async function simulateCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -30,6 +42,11 @@ export async function simulateCommand(args: string[]): Promise<number> {
       filename: { type: 'string', short: 'f', multiple: true },
       output: { type: 'string', short: 'o' },
       now: { type: 'string' },
+      'from-cluster': { type: 'boolean' },
+      config: { type: 'string' },
+      'config-map': { type: 'string' },
+      'fail-on-pending': { type: 'boolean' },
+      kubeconfig: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -42,7 +59,10 @@ export async function simulateCommand(args: string[]): Promise<number> {
     console.error(`berth simulate: -o must be json, yaml or table, got ${JSON.stringify(format)}`);
     return 2;
   }
-  const now = new Date(values.now ?? '1970-01-01T00:00:00Z');
+  const fromCluster = values['from-cluster'] ?? false;
+  const now = new Date(
+    values.now ?? (fromCluster ? new Date().toISOString() : '1970-01-01T00:00:00Z'),
+  );
   if (Number.isNaN(now.getTime())) {
     console.error(`berth simulate: --now: invalid time ${JSON.stringify(values.now)}`);
     return 2;
@@ -75,6 +95,20 @@ export async function simulateCommand(args: string[]): Promise<number> {
     for (const e of errors) console.error(e);
     return 1;
   }
+  if (fromCluster) {
+    const { whatIf } = await import('./what-if.js');
+    return whatIf(
+      { hostPools, storagePools, requests, configs },
+      {
+        format: format as 'json' | 'yaml' | 'table',
+        now,
+        ...(values.config ? { configFile: values.config } : {}),
+        ...(values['config-map'] ? { configMap: values['config-map'] } : {}),
+        ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+        failOnPending: values['fail-on-pending'] ?? false,
+      },
+    );
+  }
   const chosen = configs[0];
   if (!chosen) console.error('berth simulate: no OperatorConfig given; using the default profile');
   const config = chosen?.config ?? (parseYaml(DEFAULT_CONFIG) as OperatorConfig);
@@ -82,14 +116,4 @@ export async function simulateCommand(args: string[]): Promise<number> {
   const result = await simulate({ hostPools, storagePools, requests, config, baseDir }, now);
   process.stdout.write(render(result, format as 'json' | 'yaml' | 'table', requests));
   return 0;
-}
-
-function render(
-  result: SimulationOutput,
-  format: 'json' | 'yaml' | 'table',
-  requests: ResourceRequest[],
-): string {
-  if (format === 'json') return JSON.stringify(result, null, 2) + '\n';
-  if (format === 'yaml') return stringify(result, { lineWidth: 0 });
-  return renderTable(result, requests);
 }

@@ -1,5 +1,6 @@
 // `-o table`: the simulator's result for people, one line per request and per pool.
 import { DEFAULT_PROFILE, profileOf, type ResourceRequest } from '../api/index.js';
+import { stringify } from 'yaml';
 import type { SimulationOutput } from '../sim/simulate.js';
 
 function columns(rows: string[][]): string {
@@ -64,4 +65,15 @@ export function renderTable(result: SimulationOutput, requests: ResourceRequest[
     ]);
   }
   return `${columns(rq)}\n${columns(hp)}\n${columns(sp)}`;
+}
+
+/** The simulator's result in the format asked for. */
+export function render(
+  result: SimulationOutput,
+  format: 'json' | 'yaml' | 'table',
+  requests: ResourceRequest[],
+): string {
+  if (format === 'json') return JSON.stringify(result, null, 2) + '\n';
+  if (format === 'yaml') return stringify(result, { lineWidth: 0 });
+  return renderTable(result, requests);
 }

@@ -25,12 +25,41 @@ export interface SimulationInput {
   config: OperatorConfig;
   /** Folder relative module paths and CA/token files are resolved against. */
   baseDir?: string;
+  /**
+   * Requests as the cluster holds them (`--from-cluster`): taken as they are (no change applied
+   * on top) and served before `requests`, oldest first, as the operator would serve them.
+   */
+  current?: ResourceRequest[];
+  /**
+   * Never call a provisioner outside the process (webhook, module): a request of such a profile
+   * is reported, not served. `--from-cluster` sets it: a what-if must not make machines.
+   */
+  localOnly?: boolean;
 }
 
 export interface SimulationOutput {
   requests: Array<{ namespace: string; name: string; status: ResourceRequestStatus }>;
   hostPools: Array<{ name: string; status: HostPoolStatus }>;
   storagePools: Array<{ name: string; status: StoragePoolStatus }>;
+}
+
+/** A request whose profile calls out of the process, in a what-if that must not. */
+function notSimulated(rr: ResourceRequest, profile: string, now: Date): ResourceRequestStatus {
+  const message = `not simulated: profile "${profile}" has external provisioners (webhook or module), which a what-if does not call`;
+  return {
+    ...(rr.status ?? {}),
+    phase: rr.status?.phase ?? 'Pending',
+    explanation: { summary: message },
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'Unknown',
+        reason: 'NotSimulated',
+        message,
+        lastTransitionTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
+    ],
+  };
 }
 
 /** Objects read from files have no generation yet; the API server would give them 1. */
@@ -54,7 +83,16 @@ function asApplied(rr: ResourceRequest): ResourceRequest {
 export async function simulate(input: SimulationInput, now: Date): Promise<SimulationOutput> {
   const hostPools = input.hostPools.map(asCreated);
   const storagePools = input.storagePools.map(asCreated);
-  const requests = input.requests.map(asApplied);
+  const current = [...(input.current ?? [])]
+    .map(asCreated)
+    .sort(
+      (a, b) =>
+        (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+        `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(
+          `${b.metadata.namespace}/${b.metadata.name}`,
+        ),
+    );
+  const requests = [...current, ...input.requests.map(asApplied)];
   const backend = new HostsBackend();
   backend.setInventory(hostPools, storagePools);
   const runtime = AssembledRuntime.build(input.config, backend, { baseDir: input.baseDir ?? '.' });
@@ -89,6 +127,7 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
       }
       if (step.kind !== 'allocate') return rr.status;
       const profile = runtime.profile(step.profile)!;
+      if (profile.remote && input.localOnly) return notSimulated(rr, step.profile, now);
       const result = await runStack(profile.provisioners, requestRef(rr), {
         ...(step.resize ? { names: step.resize.names, minCount: step.resize.minCount } : {}),
       });

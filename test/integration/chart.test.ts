@@ -75,11 +75,16 @@ describe('integration: the Helm chart and the kustomize base', function () {
   this.timeout(300_000);
   const cp = useControlPlane();
 
-  it('passes helm lint --strict', async () => {
-    const r = await helm(['lint', '--strict', CHART]);
-    expect(r.code, r.stdout + r.stderr).to.equal(0);
-    expect(r.stdout).to.include('1 chart(s) linted, 0 chart(s) failed');
-    expect(r.stdout + r.stderr).not.to.match(/\[(WARNING|ERROR)\]/);
+  it('passes helm lint --strict, with the dashboard and the alert rules too', async () => {
+    for (const args of [
+      [],
+      ['--set', 'grafana.dashboard.enabled=true', '--set', 'prometheusRule.enabled=true'],
+    ]) {
+      const r = await helm(['lint', '--strict', CHART, ...args]);
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+      expect(r.stdout).to.include('1 chart(s) linted, 0 chart(s) failed');
+      expect(r.stdout + r.stderr).not.to.match(/\[(WARNING|ERROR)\]/);
+    }
   });
 
   it('renders what the API server accepts (server-side dry run), restricted Pod Security included', async () => {
@@ -100,6 +105,11 @@ describe('integration: the Helm chart and the kustomize base', function () {
         'serviceAccount.annotations.owner=platform',
         '--set',
         'imagePullSecrets[0].name=registry',
+        // The dashboard's ConfigMap; the PrometheusRule renders only where its CRD is served.
+        '--set',
+        'grafana.dashboard.enabled=true',
+        '--set',
+        'prometheusRule.enabled=true',
       ],
     ];
     for (const args of renders) {

@@ -1,12 +1,21 @@
 // The operator as users run it, on the real API server, with the example inventory.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { HostPool, ResourceRequest, StoragePool } from '../../src/api/index.js';
+import type { FleetView } from '../../src/cli/fleet.js';
 import type { SimulationOutput } from '../../src/sim/simulate.js';
-import { createNamespace, kubectl, kubectlOk, repoRoot, useControlPlane } from './harness.js';
+import {
+  binDir,
+  createNamespace,
+  kubectl,
+  kubectlOk,
+  repoRoot,
+  useControlPlane,
+} from './harness.js';
 import { getJson, until } from './wait.js';
 import { metricSum, startOperator, type OperatorProcess } from './operator-process.js';
 
@@ -98,6 +107,104 @@ describe('integration: the operator on the example inventory', function () {
         const sp = await getJson<StoragePool>(['get', 'sp', want.name]);
         return sp.status?.allocated === want.status.allocated ? sp : undefined;
       });
+    }
+  });
+
+  it('kubectl berth top prints the pools with the right totals', async () => {
+    const pluginDir = mkdtempSync(join(tmpdir(), 'berth-plugin-'));
+    try {
+      symlinkSync(join(repoRoot, 'dist/src/cli/berth.js'), join(pluginDir, 'kubectl-berth'));
+      const top = (args: string[]) =>
+        spawnSync(
+          join(binDir, 'kubectl'),
+          ['berth', 'top', '-A', ...args, '--kubeconfig', cp().kubeconfigPath],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, PATH: `${pluginDir}:${binDir}:${process.env.PATH ?? ''}` },
+          },
+        );
+      const all = (await getJson<{ items: ResourceRequest[] }>(['get', 'rr', '-A'])).items;
+      const onPool = (pool: string) =>
+        all.flatMap((rr) => rr.status?.nodes ?? []).filter((n) => n.hostPool === pool).length;
+      const view = await until('pool statuses caught up', async () => {
+        const r = top(['-o', 'json']);
+        expect(r.status, r.stderr).to.equal(0);
+        const v = JSON.parse(r.stdout) as FleetView;
+        const ours = v.pools!.filter((p) => p.name.startsWith('rack-'));
+        return ours.length === 3 && ours.every((p) => p.nodes === onPool(p.name)) ? v : undefined;
+      });
+      expect(view.pools!.map((p) => p.name)).to.include.members([
+        'rack-a1',
+        'rack-a2-gpu',
+        'rack-b1',
+      ]);
+      expect(view.pending.map((p) => `${p.namespace}/${p.name}`)).to.include('team-ml/huge-model');
+      const text = top(['--by', 'namespace']);
+      expect(text.stdout).to.match(/^rack-b1\s+4\s+12\s+█+░*\s+88% 56\/64/m);
+      expect(text.stdout).to.match(/^team-ci\s+3\s+21\s+0\s+cpu=106 memory=280Gi storage=1Ti$/m);
+    } finally {
+      rmSync(pluginDir, { recursive: true, force: true });
+    }
+  });
+
+  it('berth simulate --from-cluster on this state plus a new request gives the placement the operator then makes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-whatif-'));
+    try {
+      const file = join(dir, 'new.yaml');
+      const whatIf = (extra: string[] = []) =>
+        spawnSync(
+          process.execPath,
+          [
+            join(repoRoot, 'dist/src/cli/main.js'),
+            'simulate',
+            '--from-cluster',
+            '-f',
+            file,
+            '--config',
+            examples('config/operatorconfig.yaml'),
+            '--kubeconfig',
+            cp().kubeconfigPath,
+            ...extra,
+          ],
+          { encoding: 'utf8' },
+        );
+      const rr = {
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: { name: 'what-if', namespace: 'team-ml' },
+        spec: { count: 2, resources: { cpu: '2', memory: '4Gi' } },
+      };
+      writeFileSync(file, stringify(rr));
+      const r = whatIf(['--fail-on-pending']);
+      expect(r.status, r.stderr).to.equal(0);
+      const sim = JSON.parse(r.stdout) as SimulationOutput;
+      expect(sim.requests.map((x) => `${x.namespace}/${x.name}`)).to.deep.equal([
+        'team-ml/what-if',
+      ]);
+      const predicted = sim.requests[0]!.status;
+      expect(predicted.phase).to.equal('Ready');
+      // Nothing was written.
+      expect((await kubectl(['get', 'rr', 'what-if', '-n', 'team-ml'])).code).to.not.equal(0);
+
+      await kubectlOk(['apply', '-f', file]);
+      const served = await until('what-if Ready', () => phaseOf('team-ml', 'what-if', 'Ready'));
+      expect(nodesOf(served)).to.deep.equal(nodesOf({ status: predicted }));
+      await kubectlOk(['delete', 'rr', 'what-if', '-n', 'team-ml', '--timeout=30s']);
+
+      // A request that would not fit fails the pipeline, naming it.
+      writeFileSync(
+        file,
+        stringify({
+          ...rr,
+          metadata: { ...rr.metadata, name: 'too-big' },
+          spec: { count: 1, resources: { cpu: '512' } },
+        }),
+      );
+      const big = whatIf(['--fail-on-pending', '-o', 'table']);
+      expect(big.status).to.equal(3);
+      expect(big.stderr).to.match(/team-ml\/too-big would be Pending: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
