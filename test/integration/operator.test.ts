@@ -203,6 +203,39 @@ describe('integration: the operator on the example inventory', function () {
       const big = whatIf(['--fail-on-pending', '-o', 'table']);
       expect(big.status).to.equal(3);
       expect(big.stderr).to.match(/team-ml\/too-big would be Pending: /);
+
+      // The configuration as the chart ships it: a ConfigMap's config.yaml.
+      const cmNs = await createNamespace('whatif-cm');
+      await kubectlOk([
+        'create',
+        'configmap',
+        'berth-config',
+        '-n',
+        cmNs,
+        `--from-file=config.yaml=${examples('config/operatorconfig.yaml')}`,
+      ]);
+      writeFileSync(file, stringify(rr));
+      const fromMap = spawnSync(
+        process.execPath,
+        [
+          join(repoRoot, 'dist/src/cli/main.js'),
+          'simulate',
+          '--from-cluster',
+          '-f',
+          file,
+          '--config-map',
+          `${cmNs}/berth-config`,
+          '--kubeconfig',
+          cp().kubeconfigPath,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(fromMap.status, fromMap.stderr).to.equal(0);
+      expect(fromMap.stderr).to.include(`with ConfigMap ${cmNs}/berth-config`);
+      const again = JSON.parse(fromMap.stdout) as SimulationOutput;
+      expect(nodesOf({ status: again.requests[0]!.status })).to.deep.equal(
+        nodesOf({ status: predicted }),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
