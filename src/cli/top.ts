@@ -10,7 +10,7 @@ import {
   type ResourceRequest,
 } from '../api/index.js';
 import { KubeError } from '../kube/client.js';
-import type { ObjectList } from '../kube/objects.js';
+import { listAll } from '../kube/list.js';
 import { collectionPath } from '../kube/paths.js';
 import { KubeRest, loadKubeConfig } from '../kube/rest.js';
 import { sleep } from '../support/time.js';
@@ -26,17 +26,6 @@ still waiting, oldest first, with its reason and age. Reads the API with your cr
 the right to list HostPools (a tenant), the pools are left out and you see your namespace.
 -A reads every namespace (the default is the kubeconfig's namespace). --watch redraws every
 --interval until interrupted. -o json prints the same figures for scripts.`;
-
-async function listAll<T>(rest: KubeRest, path: string): Promise<T[]> {
-  const items: T[] = [];
-  let cont: string | undefined;
-  do {
-    const page: ObjectList<T> = await rest.list<T>(path, { limit: 500, continue: cont });
-    items.push(...page.items);
-    cont = page.metadata.continue || undefined;
-  } while (cont);
-  return items;
-}
 
 export interface TopData {
   view: FleetView;

@@ -17,7 +17,7 @@ import {
 } from '../api/index.js';
 import { DEFAULT_CONFIG } from '../deploy/manifests.js';
 import { KubeError } from '../kube/client.js';
-import type { ObjectList } from '../kube/objects.js';
+import { listAll } from '../kube/list.js';
 import { collectionPath, objectPath } from '../kube/paths.js';
 import { KubeRest, loadKubeConfig } from '../kube/rest.js';
 import { simulate, type SimulationOutput } from '../sim/simulate.js';
@@ -44,17 +44,6 @@ export interface WhatIfOptions {
 export const WOULD_NOT_FIT = 3;
 
 const CONFIG_MAPS = { group: '', version: 'v1', plural: 'configmaps', namespaced: true } as const;
-
-async function listAll<T>(rest: KubeRest, path: string): Promise<T[]> {
-  const items: T[] = [];
-  let cont: string | undefined;
-  do {
-    const page: ObjectList<T> = await rest.list<T>(path, { limit: 500, continue: cont });
-    items.push(...page.items);
-    cont = page.metadata.continue || undefined;
-  } while (cont);
-  return items;
-}
 
 const keyOf = (o: { metadata: { namespace?: string; name: string } }) =>
   `${o.metadata.namespace ?? ''}/${o.metadata.name}`;

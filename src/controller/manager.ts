@@ -11,7 +11,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { ConfigWatcher } from '../config/watcher.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer, defaultInformerOptions } from '../kube/informer.js';
-import type { KubeObject, ObjectList } from '../kube/objects.js';
+import { listAll } from '../kube/list.js';
+import type { KubeObject } from '../kube/objects.js';
 import { NAMESPACES, SECRETS, collectionPath, objectPath } from '../kube/paths.js';
 import { startProbeServer, type ProbeServer } from '../observability/health.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -365,7 +366,8 @@ export class Manager {
     // Before the list: a delete seen from here on is buried against the ledger restored from it.
     this.requestController.reconciler.reset();
     await this.learnOwner();
-    const fresh = await this.listAll<ResourceRequest>(
+    const fresh = await listAll<ResourceRequest>(
+      this.o.rest,
       collectionPath(RESOURCE_REQUESTS),
       ledgerView,
     );
@@ -412,18 +414,6 @@ export class Manager {
   private async stopControllers(): Promise<void> {
     this.collecting?.abort();
     await Promise.all([this.requestController.controller.stop(), this.pools.stop()]);
-  }
-
-  /** Every object of a collection, page by page, each kept only as `keep` maps it. */
-  private async listAll<T>(path: string, keep: (item: T) => T = (x) => x): Promise<T[]> {
-    const items: T[] = [];
-    let cont: string | undefined;
-    do {
-      const page: ObjectList<T> = await this.o.rest.list<T>(path, { limit: 500, continue: cont });
-      for (const item of page.items) items.push(keep(item));
-      cont = page.metadata.continue || undefined;
-    } while (cont);
-    return items;
   }
 }
 

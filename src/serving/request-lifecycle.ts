@@ -456,9 +456,7 @@ export function allocated(
   const explanation = toExplanation(result);
   const reason = unservedReason(result);
   const status = unservedStatus(rr, 'Pending', explanation, reason, explanation.summary, now);
-  status.nodes = result.releaseFailures.map((f) =>
-    toNodeStatus({ ...f.record, state: 'Releasing' }),
-  );
+  status.nodes = zombiesOf(result);
   return {
     write: { guard: 'unlessNodesRecorded', status },
     events:
@@ -480,6 +478,26 @@ export function allocated(
 }
 
 const byIndex = (a: { name: string }, b: { name: string }) => nameIndex(a.name) - nameIndex(b.name);
+
+/** Nodes a run could not give back: on record as Releasing, released on the next pass. */
+const zombiesOf = (result: StackResult): NodeStatus[] =>
+  result.releaseFailures.map((f) => toNodeStatus({ ...f.record, state: 'Releasing' }));
+
+/** Why to back off and come again, when a release failed. */
+const retryAfter = (failures: readonly ReleaseFailure[]): string | undefined =>
+  failures.length ? `release failed for ${failures.map((f) => f.name).join(', ')}` : undefined;
+
+/** The record after a release: what went leaves it, what failed stays as Releasing. */
+function keptAfter(
+  current: readonly NodeStatus[],
+  released: ReadonlySet<string>,
+  failures: readonly ReleaseFailure[],
+): NodeStatus[] {
+  const failed = new Set(failures.map((f) => f.name));
+  return current
+    .filter((n) => !released.has(n.name) && n.state !== 'Released')
+    .map((n) => (failed.has(n.name) ? { ...n, state: 'Releasing' as const } : n));
+}
 
 const where = (n: NodeStatus) =>
   n.host ? `${n.hostPool}/${n.host}` : `${n.provisioner}:${n.address}${n.port ? `:${n.port}` : ''}`;
@@ -525,9 +543,7 @@ function replaced(
 ): Outcome {
   const count = rr.spec.count;
   const replacing = rr.status?.replacing ?? 0;
-  const zombies = result.releaseFailures.map((f) =>
-    toNodeStatus({ ...f.record, state: 'Releasing' }),
-  );
+  const zombies = zombiesOf(result);
   const added =
     result.outcome === 'Provisioned' ? result.nodes.map((n) => toNodeStatus(n.toRecord())) : [];
   const nodes = [...held, ...added].sort(byIndex);
@@ -601,9 +617,7 @@ function scaledUp(
   pendingRecheckMs: number,
 ): Outcome {
   const count = rr.spec.count;
-  const zombies = result.releaseFailures.map((f) =>
-    toNodeStatus({ ...f.record, state: 'Releasing' }),
-  );
+  const zombies = zombiesOf(result);
   if (result.outcome === 'Provisioned') {
     const added = result.nodes.map((n) => toNodeStatus(n.toRecord()));
     const nodes = [...held, ...added].sort(byIndex);
@@ -698,10 +712,7 @@ function lostReleased(
   view: ServingView,
   now: Date,
 ): Outcome {
-  const failed = new Set(failures.map((f) => f.name));
-  const nodes = current
-    .filter((n) => !releasedNames.has(n.name))
-    .map((n) => (failed.has(n.name) ? { ...n, state: 'Releasing' as const } : n));
+  const nodes = keptAfter(current, releasedNames, failures);
   const live = nodes.filter(isLive);
   const count = rr.spec.count;
   const lost = records.filter((r) => releasedNames.has(r.name));
@@ -737,9 +748,7 @@ function lostReleased(
     releaseFailures: [...failures],
     // The replacements are the next step: our own status write wakes nobody, so come back now.
     requeueAfterMs: 0,
-    retry: failures.length
-      ? `release failed for ${failures.map((f) => f.name).join(', ')}`
-      : undefined,
+    retry: retryAfter(failures),
   };
 }
 
@@ -784,10 +793,7 @@ function scaledDown(
   view: ServingView,
   now: Date,
 ): Outcome {
-  const failed = new Set(failures.map((f) => f.name));
-  const nodes = current
-    .filter((n) => !releasedNames.has(n.name) && n.state !== 'Released')
-    .map((n) => (failed.has(n.name) ? { ...n, state: 'Releasing' as const } : n));
+  const nodes = keptAfter(current, releasedNames, failures);
   const live = nodes.filter(isLive);
   const count = rr.spec.count;
   const status = buildStatus(
@@ -815,9 +821,7 @@ function scaledDown(
           ]
         : [],
     releaseFailures: [...failures],
-    retry: failures.length
-      ? `release failed for ${failures.map((f) => f.name).join(', ')}`
-      : undefined,
+    retry: retryAfter(failures),
   };
 }
 
@@ -849,17 +853,12 @@ export function released(
   if (step.expire) {
     // Ended whatever the releases did: a node that could not be released stays as Releasing
     // (the next pass releases it); the request does not come back.
-    const failed = new Set(failures.map((f) => f.name));
-    const left = current
-      .filter((n) => failed.has(n.name))
-      .map((n) => ({ ...n, state: 'Releasing' as const }));
+    const left = keptAfter(current, releasedNames, failures);
     return {
       write: { guard: 'onSameNodes', status: expiredStatus(rr, left, step.expire, now) },
       events: [expiredEvent(releasedNames.size, step.expire)],
       releaseFailures: [...failures],
-      retry: failures.length
-        ? `release failed for ${failures.map((f) => f.name).join(', ')}`
-        : undefined,
+      retry: retryAfter(failures),
     };
   }
   if (failures.length === 0) {
@@ -897,6 +896,6 @@ export function released(
     write: { guard: 'onSameNodes', status: { ...(rr.status ?? {}), nodes } },
     events,
     releaseFailures: [...failures],
-    retry: `release failed for ${failures.map((f) => f.name).join(', ')}`,
+    retry: retryAfter(failures),
   };
 }

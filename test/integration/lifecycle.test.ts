@@ -12,6 +12,7 @@ import type { HostPool, ResourceRequest } from '../../src/api/index.js';
 import { createNamespace, kubectl, kubectlOk, useControlPlane } from './harness.js';
 import { startOperator, type OperatorProcess } from './operator-process.js';
 import { checkInvariants } from './invariants.js';
+import { applyHostPool } from './pools.js';
 import { getJson, until } from './wait.js';
 
 const POOL = 'scale-pool';
@@ -39,20 +40,12 @@ describe('integration: a request scales and expires', function () {
 
   before(async () => {
     ns = await createNamespace('scale');
-    await kubectlOk(['apply', '-f', '-'], {
-      stdin: stringify({
-        apiVersion: 'berth.dev/v1alpha1',
-        kind: 'HostPool',
-        metadata: { name: POOL, labels: label },
-        spec: {
-          zone: 'zone-scale',
-          hosts: ['h1', 'h2'].map((name, i) => ({
-            name,
-            address: `10.79.0.${i + 1}`,
-            capacity: { cpu: '4', memory: '8Gi' },
-          })),
-        },
-      }),
+    await applyHostPool({
+      name: POOL,
+      labels: label,
+      zone: 'zone-scale',
+      hosts: 2,
+      subnet: '10.79.0',
     });
     op = await start();
   });

@@ -19,6 +19,7 @@ import {
 } from '../provisioning/helpers/servers.js';
 import { createNamespace, kubectl, kubectlOk, useControlPlane } from './harness.js';
 import { metricSum, startOperator, type OperatorProcess } from './operator-process.js';
+import { applyHostPool } from './pools.js';
 import { getJson, until } from './wait.js';
 
 const POOL = 'orphans-pool';
@@ -108,16 +109,12 @@ describe('integration: nothing leaks on an external provisioner', function () {
   before(async () => {
     ns = await createNamespace('orphans');
     lease = await createNamespace('orphans-lease');
-    await kubectlOk(['apply', '-f', '-'], {
-      stdin: stringify({
-        apiVersion: 'berth.dev/v1alpha1',
-        kind: 'HostPool',
-        metadata: { name: POOL, labels: label },
-        spec: {
-          zone: 'zone-orphans',
-          hosts: [{ name: 'h1', address: '10.78.0.1', capacity: { cpu: '4', memory: '8Gi' } }],
-        },
-      }),
+    await applyHostPool({
+      name: POOL,
+      labels: label,
+      zone: 'zone-orphans',
+      hosts: 1,
+      subnet: '10.78.0',
     });
   });
 

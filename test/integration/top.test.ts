@@ -22,6 +22,7 @@ import {
   useControlPlane,
 } from './harness.js';
 import { startOperator, type OperatorProcess } from './operator-process.js';
+import { applyHostPool } from './pools.js';
 import { getJson, until } from './wait.js';
 
 const POOL = 'top-pool';
@@ -58,20 +59,12 @@ describe('integration: kubectl berth top', function () {
     symlinkSync(join(repoRoot, 'dist/src/cli/berth.js'), join(pluginDir, 'kubectl-berth'));
     a = await createNamespace('top-a');
     b = await createNamespace('top-b');
-    await kubectlOk(['apply', '-f', '-'], {
-      stdin: stringify({
-        apiVersion: 'berth.dev/v1alpha1',
-        kind: 'HostPool',
-        metadata: { name: POOL, labels: label },
-        spec: {
-          zone: 'zone-top',
-          hosts: ['h1', 'h2'].map((name, i) => ({
-            name,
-            address: `10.80.0.${i + 1}`,
-            capacity: { cpu: '4', memory: '8Gi' },
-          })),
-        },
-      }),
+    await applyHostPool({
+      name: POOL,
+      labels: label,
+      zone: 'zone-top',
+      hosts: 2,
+      subnet: '10.80.0',
     });
     op = await startOperator({
       kubeconfig: cp().kubeconfigPath,

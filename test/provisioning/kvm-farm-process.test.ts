@@ -1,32 +1,8 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createDefaultRegistry, releaseRecords, runStack } from '../../src/provisioning/index.js';
 import { request } from './helpers/fakes.js';
-
-const SERVER = fileURLToPath(new URL('../../examples/kvm-farm/server.js', import.meta.url));
-
-/** Starts the example as its own process, as a user would, and waits for its URL. */
-function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [SERVER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`kvm-farm did not start: ${out}`)), 10_000);
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    });
-    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`kvm-farm exited with ${code}: ${out}`));
-    });
-  });
-}
+import { startFarmProcess } from './helpers/servers.js';
 
 describe('kvm-farm example as a process', () => {
   let child: ChildProcess | undefined;
@@ -40,7 +16,7 @@ describe('kvm-farm example as a process', () => {
   });
 
   it('serves the contract on the port it is given, with its own capacity', async () => {
-    const started = await startProcess(['--port', '0', '--capacity', '3']);
+    const started = await startFarmProcess(['--port', '0', '--capacity', '3']);
     child = started.child;
     expect(started.url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/provision$/);
     const p = createDefaultRegistry().create(
@@ -68,7 +44,7 @@ describe('kvm-farm example as a process', () => {
   });
 
   it('refuses bad flags with a message and a non-zero exit', async () => {
-    const failed = startProcess(['--capacity', 'lots']);
+    const failed = startFarmProcess(['--capacity', 'lots']);
     child = undefined;
     await failed.then(
       () => expect.fail('should not start'),

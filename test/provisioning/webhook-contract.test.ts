@@ -4,8 +4,6 @@
 // the same tests: idempotent provision, forgiving release, fencing of a provision still being
 // made or answered late, one VM per key under concurrent provisions, and an owner-scoped list.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import {
   createDefaultRegistry,
   nodeName,
@@ -14,9 +12,8 @@ import {
   type Provisioner,
 } from '../../src/provisioning/index.js';
 import { request } from './helpers/fakes.js';
-import { KvmFarm, startFarm } from './helpers/servers.js';
+import { KvmFarm, startFarm, startFarmProcess } from './helpers/servers.js';
 
-const SERVER = fileURLToPath(new URL('../../examples/kvm-farm/server.js', import.meta.url));
 const OWNER = 'berth-system/4f1c-uid';
 
 interface Ledger {
@@ -48,27 +45,14 @@ const ledgerOf = (farm: KvmFarm) => ({
 });
 
 async function asProcess(capacity: number, makeMs: number): Promise<Service> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [SERVER, '--port', '0', '--capacity', String(capacity), '--make-ms', String(makeMs)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`kvm-farm did not start: ${out}`)), 10_000);
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`kvm-farm exited with ${code}: ${out}`));
-    });
-  });
+  const { child, url } = await startFarmProcess([
+    '--port',
+    '0',
+    '--capacity',
+    String(capacity),
+    '--make-ms',
+    String(makeMs),
+  ]);
   return {
     url,
     ledger: async () =>

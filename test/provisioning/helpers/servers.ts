@@ -1,6 +1,8 @@
 // Real HTTP(S) servers on 127.0.0.1 for webhook tests: the kvm-farm example behind a fault plan
 // that decides, per call, whether to answer, fail, hang or lie.
+import { spawn, type ChildProcess } from 'node:child_process';
 import type http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { KvmFarm } from '../../../examples/kvm-farm/farm.js';
 import {
@@ -94,3 +96,29 @@ export async function startFarm(
 }
 
 export { KvmFarm };
+
+const FARM_SERVER = fileURLToPath(new URL('../../../examples/kvm-farm/server.js', import.meta.url));
+
+/** Starts the kvm-farm example as its own process, as a user would, and waits for its URL. */
+export function startFarmProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [FARM_SERVER, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`kvm-farm did not start: ${out}`)), 10_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1] });
+      }
+    });
+    child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kvm-farm exited with ${code}: ${out}`));
+    });
+  });
+}
