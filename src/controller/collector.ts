@@ -84,7 +84,13 @@ export class OrphanCollector {
     for (const [name, nodes] of decision.release) {
       const p = listers.find((x) => x.name === name);
       if (!p) continue;
-      const done = await this.release(name, p, nodes, errors);
+      // Looked at again right before: a request may have recorded (or started to provision) the
+      // node while the lists and the earlier releases were on the wire.
+      const recordedNow = recordedNodes(this.d.requests());
+      const still = nodes.filter(
+        (n) => !recordedNow.has(suspectKey(name, n)) && !this.d.busy(n.request),
+      );
+      const done = still.length ? await this.release(name, p, still, errors) : [];
       if (done.length) released.set(name, done);
     }
     this.d.metrics.orphanSweeps.inc({ result: errors.length ? 'error' : 'success' });

@@ -162,7 +162,9 @@ export class RequestReconciler {
     // deadline. After a restart, the first pass of every request arms it again.
     const after = this.current(key);
     const due = after ? msUntilExpiry(after, this.d.now()) : undefined;
-    if (due === undefined) return result;
+    // Due now means this pass was the expiry: if its write did not land (refused, superseded),
+    // the next event decides again; an immediate requeue would only spin.
+    if (!due) return result;
     return { requeueAfterMs: Math.min(due, result.requeueAfterMs ?? due) };
   }
 
@@ -209,7 +211,10 @@ export class RequestReconciler {
   busy(request: { namespace: string; name: string; uid?: string }): boolean {
     const uid = request.uid ?? `${request.namespace}/${request.name}`;
     if (this.running.has(uid) || this.unwritten.has(uid)) return true;
-    return this.tombstones.has(`${request.namespace}/${request.name}`);
+    const key = `${request.namespace}/${request.name}`;
+    // Our own write the cache does not show yet: the collector's records lag it.
+    if (this.ours.get(key)?.obj.metadata.uid === request.uid && request.uid) return true;
+    return this.tombstones.has(key);
   }
 
   /** How many requests' own writes are remembered (for tests and the memory bound). */
@@ -304,13 +309,24 @@ export class RequestReconciler {
     uid: string,
     result: StackResult,
   ): Promise<ReconcileResult> {
-    const outcome = allocated(rr, result, this.view(), this.d.now(), false, 0);
+    const remote = this.d.runtime().profile(profileOf(rr))?.remote ?? false;
+    const outcome = allocated(
+      rr,
+      result,
+      this.view(),
+      this.d.now(),
+      remote,
+      this.d.pendingRecheckMs,
+    );
     const records = result.nodes.map((n) => n.toRecord());
     // From here this pass owns the nodes: on a transient failure they go back for the retry.
+    // Busy until the write lands (then `ours` keeps it busy until the cache shows it), so the
+    // orphan collector never takes nodes that are being recorded.
     this.unwritten.delete(uid);
+    this.running.add(uid);
     let r;
     try {
-      // unlessNodesRecorded for a first allocation; onSameNodes for a scale-up.
+      // unlessNodesRecorded for a first allocation; onSameNodes for a scale-up or replacement.
       r = await this.d.writer.write(
         path(rr),
         rr,
@@ -320,12 +336,17 @@ export class RequestReconciler {
     } catch (err) {
       this.unwritten.set(uid, result);
       throw err;
+    } finally {
+      this.running.delete(uid);
     }
     if ('written' in r || 'unchanged' in r) {
       this.wrote(rr, latest(rr, r));
+      if (outcome.failure) this.failed(rr, outcome.failure);
       this.emit(rr, outcome.events);
+      for (const f of outcome.releaseFailures) this.releaseFailed(rr, f);
       this.d.listener.poolsChanged(poolsOf(records));
-      return {};
+      // A replacement that found no room, on a remote profile (no capacity events): look again.
+      return outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {};
     }
     // Deleted, re-created, recorded by someone else, or refused: nothing points at these nodes.
     if ('refused' in r) this.refused(rr, r.refused, records.length);

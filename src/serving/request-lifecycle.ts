@@ -238,12 +238,13 @@ export function decide(
   if (profile && replacing > 0) return replacementStep(rr, profileName, profile.remote, replacing);
   if (nodes.some(isLive)) {
     if (profile) {
-      const heal = healStep(rr, view, profile, now);
-      if (heal) return heal;
+      // A spec change first (healing writes keep observedGeneration behind it, so it is not lost).
       if (rr.status?.observedGeneration !== rr.metadata.generation) {
         const resize = resizeStep(rr, profileName, profile.remote, profile.scaleDownOrder);
         if (resize) return resize;
       }
+      const heal = healStep(rr, view, profile, now);
+      if (heal) return heal;
     }
     return observe(rr, view, now);
   }
@@ -366,8 +367,14 @@ function resizeStep(
 ): Step | undefined {
   const live = (rr.status?.nodes ?? []).filter(isLive);
   const count = rr.spec.count;
-  if (live.length < count) {
-    const ref = requestRef(rr);
+  const ref = requestRef(rr);
+  // A partial fill is not topped up by a change of another field (an extended deadline): only
+  // when the count changed since the last decision (its `ready` says N of which count), the held
+  // nodes no longer reach minCount, or the last scale-up failed (Allocated=False).
+  const decidedFor = Number(rr.status?.ready?.split('/')[1]);
+  const countChanged = !Number.isInteger(decidedFor) || decidedFor !== count;
+  const lastFailed = findCondition(rr.status?.conditions, 'Allocated')?.status === 'False';
+  if (live.length < count && (countChanged || lastFailed || live.length < minCountOf(ref))) {
     const taken = new Set((rr.status?.nodes ?? []).map((n) => n.name));
     return {
       kind: 'allocate',
@@ -576,6 +583,7 @@ function replaced(
       replacements: (rr.status?.replacements ?? 0) + added.length,
     },
     now,
+    true,
   );
   const events: PlannedEvent[] = added.map((n) => ({
     type: 'Normal',
@@ -733,9 +741,11 @@ function lostReleased(
       phase: live.length > 0 ? 'Ready' : 'Pending',
       nodes,
       conditions,
-      replacing: (rr.status?.replacing ?? 0) + lost.length,
+      // Every lost node, released now or (a failed release) on the next pass, gets a successor.
+      replacing: (rr.status?.replacing ?? 0) + records.length,
     },
     now,
+    true,
   );
   return {
     write: { guard: 'onSameNodes', status },
@@ -872,7 +882,8 @@ export function released(
         });
       return { events, releaseFailures: [], dropFinalizer: true };
     }
-    // Zombies gone: they leave the record.
+    // Zombies gone: they leave the record. A spec change still to act on (a scale-down whose
+    // release failed once) is next; our own status write wakes nobody, so come back now.
     const nodes = current.filter((n) => !releasedNames.has(n.name) && n.state !== 'Released');
     return {
       write:
@@ -881,6 +892,7 @@ export function released(
           : undefined,
       events,
       releaseFailures: [],
+      ...(rr.status?.observedGeneration !== rr.metadata.generation ? { requeueAfterMs: 0 } : {}),
     };
   }
   const inStatus = new Set(current.map((n) => n.name));

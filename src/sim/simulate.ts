@@ -120,6 +120,8 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
       const step = decide(rr, runtime, now);
       if (step.kind === 'update') return step.write?.status ?? rr.status;
       if (step.kind === 'release' && step.resize) {
+        if (input.localOnly && runtime.profile(profileOf(rr))?.remote)
+          return notSimulated(rr, profileOf(rr), now);
         // A scale-down: the newest nodes go back, as the operator would give them.
         const releasers = runtime.releasers(profileOf(rr), step.records);
         const out = await releaseRecords(step.records, requestIdentity(rr), releasers);

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { HostPool, OperatorConfig, ResourceRequest } from '../../src/api/index.js';
 import { overlay, withLiveStatus } from '../../src/cli/what-if.js';
 import { simulate } from '../../src/sim/simulate.js';
+import { KvmFarm, startFarm } from '../provisioning/helpers/servers.js';
 import { rackPool } from '../support/objects.js';
 
 const rr = (name: string, extra: Partial<ResourceRequest> = {}): ResourceRequest => ({
@@ -29,6 +30,44 @@ describe('berth simulate --from-cluster', () => {
     expect(b!.status).to.equal(status);
     const [fresh] = withLiveStatus([rr('new')], [rr('b', { status })]);
     expect(fresh!.status).to.equal(undefined);
+  });
+
+  it('never calls an external provisioner, not even to release a scale-down', async () => {
+    const farm = new KvmFarm({ capacity: 4 });
+    const server = await startFarm(farm);
+    try {
+      const config: OperatorConfig = {
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'OperatorConfig',
+        profiles: [
+          { name: 'default', provisioners: [{ name: 'farm', type: 'webhook', url: server.url }] },
+        ],
+      };
+      const held = (i: number) => ({
+        name: `vm-${i}`,
+        provisioner: 'farm',
+        address: `192.168.122.${10 + i}`,
+        configEntry: '',
+        state: 'Running' as const,
+      });
+      const vm = rr('vm', {
+        spec: { count: 1 },
+        status: { phase: 'Ready', observedGeneration: 1, ready: '2/2', nodes: [held(0), held(1)] },
+      });
+      const out = await simulate(
+        { hostPools: [], storagePools: [], requests: [], current: [], config, localOnly: true },
+        new Date('2026-01-01T00:00:00Z'),
+      );
+      expect(out.requests).to.deep.equal([]);
+      const scaled = await simulate(
+        { hostPools: [], storagePools: [], requests: [vm], config, localOnly: true },
+        new Date('2026-01-01T00:00:00Z'),
+      );
+      expect(scaled.requests[0]!.status.explanation?.summary).to.match(/^not simulated/);
+      expect(server.calls).to.deep.equal([]);
+    } finally {
+      await server.close();
+    }
   });
 
   it('never calls an external provisioner: such requests are reported, not served', async () => {

@@ -40,7 +40,7 @@ function recorded(r: RequestRef, nodes: Array<{ name: string; provisioner: strin
 class Harness {
   now = 1_000_000;
   requests: ResourceRequest[] = [];
-  busy = new Set<string>();
+  busy: { has(uid: string): boolean } = new Set<string>();
   readonly recorder = new RecordingRecorder();
   readonly metrics = new Metrics(false);
   readonly collector: OrphanCollector;
@@ -131,13 +131,28 @@ describe('OrphanCollector', () => {
     await runStack([p], busy);
     await runStack([p], late);
     const h = new Harness([p]);
-    h.busy.add('uid-busy');
+    h.busy = new Set(['uid-busy']);
     await h.collector.sweep();
     h.requests = [recorded(late, [{ name: 'late-0', provisioner: 'burst' }])]; // written since
     h.now += GRACE * 2;
     await h.collector.sweep();
     expect(farm.held().map((vm) => vm.name)).to.deep.equal(['busy-0', 'late-0']);
     expect(h.recorder.events).to.deep.equal([]);
+  });
+
+  it('looks again right before releasing: a request that became busy keeps its node', async () => {
+    const p = await service();
+    await runStack([p], ref('late', 1));
+    const h = new Harness([p]);
+    await h.collector.sweep();
+    h.now += GRACE;
+    // Not busy when the sweep decides; busy (a stack started for it) when it is about to release.
+    let asked = 0;
+    h.busy = { has: () => ++asked > 1 };
+    const r = await h.collector.sweep();
+    expect(asked).to.equal(2);
+    expect(r.released.size).to.equal(0);
+    expect(farm.held().map((vm) => vm.name)).to.deep.equal(['late-0']);
   });
 
   it('a service that cannot be listed is an error of the sweep, not a release', async () => {

@@ -515,6 +515,20 @@ describe('RequestReconciler', () => {
       expect(h.held()).to.equal(1);
     });
 
+    it('a partial fill is not topped up when another field changes (an extended deadline)', async () => {
+      const h = new Harness(); // 8 nodes of 1 CPU fit
+      h.create(request('web', { count: 10, minCount: 1 }));
+      await h.reconcile('web');
+      expect(names(h.get('web'))).to.have.length(8);
+      await h.reconcile('other'); // nothing
+      // Capacity comes back, then the deadline is extended: still 8, as VURM fills once.
+      h.backend.setInventory([rackPool(3)], []);
+      await h.kube.mergePatch(`${RRS}/web`, { spec: { activeDeadlineSeconds: 3600 } });
+      await h.reconcile('web');
+      expect(names(h.get('web'))).to.have.length(8);
+      expect(h.get('web')!.status?.observedGeneration).to.equal(2);
+    });
+
     it('a change of minCount alone runs nothing: it is observed', async () => {
       const h = new Harness();
       h.create(request('web', { count: 3 }));
@@ -564,6 +578,19 @@ describe('RequestReconciler', () => {
         h.recorder.events.filter((e) => e.reason === 'Replaced').map((e) => e.note),
       ).to.deep.equal(['replacement svc-0 on rack/h1', 'replacement svc-1 on rack/h1']);
       expect(h.held()).to.equal(2);
+    });
+
+    it('a scale made while a lost host is in its grace period is not lost', async () => {
+      const h = new Harness({ replaceAfter: 30 });
+      h.create(request('svc', { count: 1 }));
+      await h.reconcile('svc');
+      maintenance(h, 2, true);
+      await h.reconcile('svc'); // Degraded, waiting for the grace period
+      await h.kube.mergePatch(`${RRS}/svc`, { spec: { count: 2 } });
+      await h.reconcile('svc');
+      const rr = h.get('svc')!;
+      expect(hostsOf(rr)).to.deep.equal(['svc-0@h0', 'svc-1@h1']);
+      expect(rr.status?.observedGeneration).to.equal(2);
     });
 
     it('a host that comes back within the grace period costs nothing', async () => {
@@ -673,6 +700,19 @@ describe('RequestReconciler', () => {
       await h.reconcile('big');
       expect(h.get('big')!.status?.phase).to.equal('Expired');
       expect(h.recorder.events.at(-1)!.note).to.equal(`expiresAt ${at(10_000)} passed`);
+    });
+
+    it('an expiry whose write is refused does not spin: no immediate requeue', async () => {
+      const h = new Harness();
+      h.create(request('lab', { activeDeadlineSeconds: 1 }));
+      await h.reconcile('lab');
+      h.nowMs += 1000;
+      h.kube.failNext(
+        { verb: 'replace', path: /\/status$/ },
+        () => new KubeError(422, 'Invalid', 'status.phase: Unsupported value'),
+      );
+      expect(await h.reconcile('lab')).to.deep.equal({});
+      expect(h.recorder.reasons()).to.include('Warning/StatusWriteRefused');
     });
 
     it('holds across a restart: derived from the object, not from memory', async () => {
