@@ -24,13 +24,14 @@ Reads HostPools, StoragePools, ResourceRequests and one OperatorConfig (default:
 input order with the operator's engine and provisioner stack, and prints the statuses the operator
 would write. Pending requests are results (exit 0); invalid input exits 1. --now fixes the clock
 of condition timestamps (default 1970-01-01T00:00:00Z, so the same input prints the same output).
+Requests of profiles with external provisioners (webhook, module) are reported, not simulated:
+a simulation never calls them.
 
 --from-cluster: what the operator would do with CHANGES on the live cluster, writing nothing. The
 current HostPools, StoragePools and ResourceRequests are read from the API; the objects in CHANGES
 are added, or replace those of the same kind and name (a changed request keeps its live status, so
 a new count is simulated as the scale it is). Requests already in the cluster are served first,
-oldest first, as the operator would; the output shows the pools and the requests of CHANGES.
-Profiles with external provisioners are not simulated (a what-if never calls them). The
+oldest first, as the operator would; the output shows the pools and the requests of CHANGES. The
 OperatorConfig comes from CHANGES, else --config, else --config-map (the chart's ConfigMap, key
 config.yaml), else the default. --fail-on-pending exits 3 when a request of CHANGES would not be
 Ready, so a pipeline can run this on a pull request.`;
@@ -113,7 +114,11 @@ export async function simulateCommand(args: string[]): Promise<number> {
   if (!chosen) console.error('berth simulate: no OperatorConfig given; using the default profile');
   const config = chosen?.config ?? (parseYaml(DEFAULT_CONFIG) as OperatorConfig);
   const baseDir = chosen ? dirname(resolve(chosen.file)) : process.cwd();
-  const result = await simulate({ hostPools, storagePools, requests, config, baseDir }, now);
+  // A simulation never makes machines: profiles with a webhook or module are reported, not run.
+  const result = await simulate(
+    { hostPools, storagePools, requests, config, baseDir, localOnly: true },
+    now,
+  );
   process.stdout.write(render(result, format as 'json' | 'yaml' | 'table', requests));
   return 0;
 }

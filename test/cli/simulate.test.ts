@@ -184,4 +184,25 @@ describe('berth simulate', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('never calls an external provisioner: a webhook profile is reported, not simulated', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-sim-'));
+    try {
+      writeFileSync(
+        join(dir, 'all.yaml'),
+        [
+          'apiVersion: berth.dev/v1alpha1\nkind: OperatorConfig\nprofiles:\n  - name: default\n    provisioners: [{name: farm, type: webhook, url: "http://127.0.0.1:9/provision"}]',
+          'apiVersion: berth.dev/v1alpha1\nkind: ResourceRequest\nmetadata: {name: vm, namespace: t}\nspec: {count: 1}',
+        ].join('\n---\n'),
+      );
+      const r = berth('simulate', '-f', dir);
+      expect(r.status, r.stderr).to.equal(0);
+      const vm = where(JSON.parse(r.stdout) as SimulationOutput, 't/vm');
+      expect(vm.status.explanation?.summary).to.match(
+        /^not simulated: profile "default" has external provisioners/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
