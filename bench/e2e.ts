@@ -8,7 +8,7 @@
 // controller's peak RSS. Then one table with the ratios Berth / kube-scheduler.
 //   npm run bench:e2e -- [--hosts 200] [--requests 500] [--concurrency 16]
 //        [--scenario hosts|webhook|webhook-policy[,…]] [--only kube-scheduler|berth]
-//        [--workers 8] [--policy manifests/admission.yaml] [--no-baseline] [--timeout 600] [--json]
+//        [--workers 16] [--policy manifests/admission.yaml] [--no-baseline] [--timeout 600] [--json]
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runBerth, SCENARIOS, unthrottled, type BerthRun, type Scenario } from './berth.js';
@@ -40,7 +40,7 @@ const sizes = {
   concurrency: positiveInt('concurrency', values.concurrency, 16),
   timeoutMs: positiveInt('timeout', values.timeout, 600) * 1000,
 };
-const workers = positiveInt('workers', values.workers, 8);
+const workers = positiveInt('workers', values.workers, 16);
 const scenarios = values.scenario.split(',').map((s) => s.trim()) as Scenario[];
 for (const s of scenarios)
   if (!SCENARIOS.includes(s))

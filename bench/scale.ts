@@ -5,7 +5,7 @@
 //      for it to exit, start a new one, create one more request at once, and time from the new
 //      operator's start until that request is Ready (its lists, its rebuild of the ledger from
 //      every bound request's status, then one reconcile).
-//   npm run bench:scale -- [--hosts 1000] [--requests 10000] [--concurrency 16] [--workers 8]
+//   npm run bench:scale -- [--hosts 1000] [--requests 10000] [--concurrency 16] [--workers 16]
 //        [--timeout 1800] [--json]
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -40,7 +40,7 @@ const { values } = parseArgs({
 const HOSTS = positiveInt('hosts', values.hosts, 1000);
 const REQUESTS = positiveInt('requests', values.requests, 10_000);
 const CONCURRENCY = positiveInt('concurrency', values.concurrency, 16);
-const WORKERS = positiveInt('workers', values.workers, 8);
+const WORKERS = positiveInt('workers', values.workers, 16);
 const TIMEOUT_MS = positiveInt('timeout', values.timeout, 1800) * 1000;
 // 8 CPUs per host as in bench:e2e, more when the requests would not fit (10,000 on 1,000 hosts).
 const HOST_CPU = Math.max(8, Math.ceil((REQUESTS * 1.25) / HOSTS));

@@ -21,7 +21,7 @@ export const RUN_USAGE = `Usage: berth run --config PATH [flags]
   --lease-duration 15s  --renew-deadline 10s  --retry-period 2s
   --metrics-bind-address ADDR        default 127.0.0.1:8080 (":0" picks a free port)
   --health-probe-bind-address ADDR   default 127.0.0.1:8081
-  --workers N                        concurrent ResourceRequest reconciles (default 8)
+  --workers N                        concurrent ResourceRequest reconciles (default 16)
   --kube-api-qps N                   API requests per second, -1 for no limit (default ${DEFAULT_API_QPS})
   --kube-api-burst N                 requests allowed at once above the QPS (default ${DEFAULT_API_BURST})
   --orphan-scan-interval 5m          how often the leader asks external provisioners what they hold
@@ -98,7 +98,7 @@ export async function runCommand(args: string[]): Promise<number> {
     log,
     metrics,
     configPath: values.config,
-    workers: parsePositiveInt('workers', values.workers ?? '8'),
+    workers: parsePositiveInt('workers', values.workers ?? '16'),
     orphanIntervalMs: parseDuration('orphan-scan-interval', values['orphan-scan-interval'] ?? '5m'),
     orphanGraceMs: parseDuration('orphan-grace', values['orphan-grace'] ?? '2m'),
     identity,
