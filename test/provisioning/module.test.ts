@@ -64,6 +64,31 @@ describe('module provisioner', () => {
     expect(again.nodes.map((n) => n.address)).to.deep.equal(['m1.lab']);
   });
 
+  it("answers list() with what the module holds, checked like a webhook's answer", async () => {
+    const lab = mod('lab-rack.js', { machines: ['m1.lab', 'm2.lab'] });
+    const rr = request('exp', 2);
+    await runStack([lab], rr);
+    expect(await lab.list!()).to.deep.equal([
+      {
+        name: 'exp-0',
+        idempotencyKey: 'uid-exp/exp-0',
+        request: { namespace: 'ns', name: 'exp', uid: 'uid-exp' },
+      },
+      {
+        name: 'exp-1',
+        idempotencyKey: 'uid-exp/exp-1',
+        request: { namespace: 'ns', name: 'exp', uid: 'uid-exp' },
+      },
+    ]);
+    await mod('lab-rack.js', { badList: true }).list!().then(
+      () => expect.fail('a broken list must be refused'),
+      (e: Error) =>
+        expect(e.message).to.match(/lab-rack\.js.*list returned nodes\[0\] has no idempotencyKey/),
+    );
+    // A module without list() holds nothing the collector can see.
+    expect(await mod('faulty.js', { mode: 'ok' }).list!()).to.deep.equal([]);
+  });
+
   it('names a missing module file in the explanation and falls through', async () => {
     const r = await runStack([mod('does-not-exist.js'), local()], request('x', 1));
     expect(r.outcome).to.equal('Provisioned');
