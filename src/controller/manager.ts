@@ -44,6 +44,8 @@ export interface ManagerOptions {
   /** A pool's status is written at most once per this long under a stream of changes. */
   poolStatusIntervalMs?: number;
   informer?: Partial<typeof defaultInformerOptions>;
+  /** How often the gauges of what waits and of provisioners taking calls are read (5 s). */
+  gaugeIntervalMs?: number;
   /** Between two sweeps of the orphan collector (external provisioners). */
   orphanIntervalMs?: number;
   /** How long a node no request records must stay so before the collector releases it. */
@@ -292,7 +294,7 @@ export class Manager {
       abortPromise(signal),
     ]);
     this.inventory.refresh();
-    this.pendingGauge = setInterval(() => this.observeGauges(), 5000);
+    this.pendingGauge = setInterval(() => this.observeGauges(), this.o.gaugeIntervalMs ?? 5000);
     this.pendingGauge.unref();
     if (!signal.aborted) {
       if (this.o.leaderElection) {

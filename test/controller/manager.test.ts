@@ -267,6 +267,27 @@ describe('Manager', () => {
     await h.stop();
   });
 
+  it('reads its gauges: what waits, how long the oldest has waited, which provisioners take calls', async () => {
+    const h = new Harness({ gaugeIntervalMs: 20 });
+    h.kube.seed(RRS, request('fits'));
+    h.kube.seed(RRS, request('too-big', '16'));
+    h.run();
+    await until(() => h.request('too-big')?.status?.phase === 'Pending', 'too-big Pending');
+    // The gauges are read every 20 ms here: poll the registry until they show the pending one.
+    for (let i = 0; i < 250; i++) {
+      if ((await h.metric('berth_pending_requests')).includes('berth_pending_requests 1')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await h.metric('berth_pending_requests')).to.include('berth_pending_requests 1');
+    expect(await h.metric('berth_pending_request_oldest_seconds')).to.match(
+      /^berth_pending_request_oldest_seconds \d/m,
+    );
+    expect(await h.metric('berth_provisioner_available')).to.include(
+      'berth_provisioner_available{profile="default",provisioner="onprem"} 1',
+    );
+    await h.stop();
+  });
+
   it('without leader election, the Event is regarding the operator namespace (kept in default)', async () => {
     const h = new Harness();
     h.run();
