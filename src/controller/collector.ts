@@ -85,7 +85,9 @@ export class OrphanCollector {
       const p = listers.find((x) => x.name === name);
       if (!p) continue;
       // Looked at again right before: a request may have recorded (or started to provision) the
-      // node while the lists and the earlier releases were on the wire.
+      // node while the lists and the earlier releases were on the wire. A window stays: a stack
+      // that starts for the same request while this release is on the wire could be answered
+      // the node being released (an idempotent service); closing it needs a fence per request.
       const recordedNow = recordedNodes(this.d.requests());
       const still = nodes.filter(
         (n) => !recordedNow.has(suspectKey(name, n)) && !this.d.busy(n.request),
