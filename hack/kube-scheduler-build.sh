@@ -25,7 +25,7 @@ inputs_hash() {
   {
     go version
     go env GOOS GOARCH
-    sha256sum <"${BASH_SOURCE[0]}"
+    cat "${BASH_SOURCE[0]}" "$root/hack/lib/build-once.sh" | sha256sum
     (cd "$mod" && sha256sum go.mod go.sum)
   } | sha256sum | cut -d' ' -f1
 }
@@ -35,25 +35,9 @@ up_to_date() {
 }
 
 hash="$(inputs_hash)"
-if up_to_date; then
-  echo "kube-scheduler: bin/kube-scheduler up to date"
-  exit 0
-fi
-
-# Share hack/testenv-build.sh's lock: both are Go builds of the same module on a small machine,
-# and whichever comes second then finds the shared packages in the build cache.
-mkdir -p "$bin"
-if command -v flock >/dev/null; then
-  exec 9>"$bin/.testenv-build.lock"
-  if ! flock -n 9; then
-    echo "kube-scheduler: another Go build of tools/testenv is running; waiting for it"
-    flock 9
-    if up_to_date; then
-      echo "kube-scheduler: bin/kube-scheduler up to date"
-      exit 0
-    fi
-  fi
-fi
+# shellcheck source=hack/lib/build-once.sh
+. "$root/hack/lib/build-once.sh"
+build_once kube-scheduler 'bin/kube-scheduler up to date'
 
 cd "$mod"
 export GOFLAGS="-mod=readonly -buildvcs=false"

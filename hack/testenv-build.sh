@@ -22,7 +22,7 @@ inputs_hash() {
   {
     go version
     go env GOOS GOARCH
-    sha256sum <"${BASH_SOURCE[0]}"
+    cat "${BASH_SOURCE[0]}" "$root/hack/lib/build-once.sh" | sha256sum
     (cd "$mod" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 |
       sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -d' ' -f1
@@ -35,25 +35,9 @@ up_to_date() {
 }
 
 hash="$(inputs_hash)"
-if up_to_date; then
-  echo "testenv: bin/{kube-controlplane,kubectl,helm} up to date"
-  exit 0
-fi
-
-# Two runs at once (a test run and `make cluster`, say) would build everything twice on a small
-# machine; the second waits for the first and then finds the binaries current.
-mkdir -p "$bin"
-if command -v flock >/dev/null; then
-  exec 9>"$bin/.testenv-build.lock"
-  if ! flock -n 9; then
-    echo "testenv: another build is running; waiting for it"
-    flock 9
-    if up_to_date; then
-      echo "testenv: bin/{kube-controlplane,kubectl,helm} up to date"
-      exit 0
-    fi
-  fi
-fi
+# shellcheck source=hack/lib/build-once.sh
+. "$root/hack/lib/build-once.sh"
+build_once testenv 'bin/{kube-controlplane,kubectl,helm} up to date'
 
 cd "$mod"
 # -mod=readonly: build exactly what go.mod/go.sum say, never edit them on a CI machine.

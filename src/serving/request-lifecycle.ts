@@ -466,25 +466,44 @@ export function allocated(
   status.nodes = zombiesOf(result);
   return {
     write: { guard: 'unlessNodesRecorded', status },
-    events:
-      rr.status?.explanation?.summary === explanation.summary
-        ? []
-        : [
-            {
-              type: 'Warning',
-              reason: 'FailedToAllocate',
-              action: 'Allocate',
-              note: explanation.summary,
-            },
-          ],
+    events: warnOnNews(
+      rr,
+      explanation.summary,
+      'FailedToAllocate',
+      'Allocate',
+      explanation.summary,
+    ),
     releaseFailures: result.releaseFailures,
     failure: reason,
-    retry: result.outcome === 'SpawnFailed' ? `spawn failed: ${explanation.summary}` : undefined,
-    requeueAfterMs: remote && result.outcome !== 'SpawnFailed' ? pendingRecheckMs : undefined,
+    ...afterShortfall(result, explanation.summary, remote, pendingRecheckMs),
   };
 }
 
 const byIndex = (a: { name: string }, b: { name: string }) => nameIndex(a.name) - nameIndex(b.name);
+
+/** A Warning only when the explanation changed: a retry that learns nothing new stays quiet. */
+const warnOnNews = (
+  rr: ResourceRequest,
+  summary: string,
+  reason: string,
+  action: string,
+  note: string,
+): PlannedEvent[] =>
+  rr.status?.explanation?.summary === summary ? [] : [{ type: 'Warning', reason, action, note }];
+
+/**
+ * After a run that did not serve: back off and retry after a failed spawn; otherwise a remote
+ * profile (no capacity events tell it) looks again after `pendingRecheckMs`.
+ */
+const afterShortfall = (
+  result: StackResult,
+  summary: string,
+  remote: boolean,
+  pendingRecheckMs: number,
+): Pick<Outcome, 'retry' | 'requeueAfterMs'> => ({
+  retry: result.outcome === 'SpawnFailed' ? `spawn failed: ${summary}` : undefined,
+  requeueAfterMs: remote && result.outcome !== 'SpawnFailed' ? pendingRecheckMs : undefined,
+});
 
 /** Nodes a run could not give back: on record as Releasing, released on the next pass. */
 const zombiesOf = (result: StackResult): NodeStatus[] =>
@@ -591,13 +610,16 @@ function replaced(
     action: 'Replace',
     note: `replacement ${n.name} on ${where(n)}`,
   }));
-  if (left > 0 && rr.status?.explanation?.summary !== explanation.summary)
-    events.push({
-      type: 'Warning',
-      reason: 'FailedToReplace',
-      action: 'Replace',
-      note: `${left} node(s) not replaced: ${explanation.summary}`,
-    });
+  if (left > 0)
+    events.push(
+      ...warnOnNews(
+        rr,
+        explanation.summary,
+        'FailedToReplace',
+        'Replace',
+        `${left} node(s) not replaced: ${explanation.summary}`,
+      ),
+    );
   return {
     write: { guard: 'onSameNodes', status },
     events,
@@ -688,21 +710,16 @@ function scaledUp(
   );
   return {
     write: { guard: 'onSameNodes', status },
-    events:
-      rr.status?.explanation?.summary === explanation.summary
-        ? []
-        : [
-            {
-              type: 'Warning',
-              reason: 'FailedToScale',
-              action: 'Scale',
-              note: `${held.length} node(s) kept: ${explanation.summary}`,
-            },
-          ],
+    events: warnOnNews(
+      rr,
+      explanation.summary,
+      'FailedToScale',
+      'Scale',
+      `${held.length} node(s) kept: ${explanation.summary}`,
+    ),
     releaseFailures: result.releaseFailures,
     failure: reason,
-    retry: result.outcome === 'SpawnFailed' ? `spawn failed: ${explanation.summary}` : undefined,
-    requeueAfterMs: remote && result.outcome !== 'SpawnFailed' ? pendingRecheckMs : undefined,
+    ...afterShortfall(result, explanation.summary, remote, pendingRecheckMs),
   };
 }
 

@@ -88,22 +88,34 @@ class GuardedHostAllocator implements HostAllocator {
     returnUpTo: number,
   ): HostInfo[] {
     if (this.failure !== undefined) return [];
-    try {
-      const out: unknown = this.inner.allocate!(request, plan, avoid, returnUpTo);
-      if (!Array.isArray(out)) {
-        this.failure = 'allocate() did not return a list';
-        return [];
-      }
-      // Only the inventory's own host objects: the planner reads their pool and index.
-      const byKey = plan.view.inventory.hostByKey;
-      return out.filter(
-        (h: unknown): h is HostInfo =>
-          typeof h === 'object' && h !== null && byKey.get((h as HostInfo).key) === h,
-      );
-    } catch (err) {
-      this.failure = `allocate() threw: ${describeError(err)}`;
-      return [];
-    }
+    // Only the inventory's own host objects: the planner reads their pool and index.
+    const byKey = plan.view.inventory.hostByKey;
+    const r = callGuarded(
+      'allocate',
+      () => this.inner.allocate!(request, plan, avoid, returnUpTo),
+      (h): h is HostInfo =>
+        typeof h === 'object' && h !== null && byKey.get((h as HostInfo).key) === h,
+    );
+    if ('failure' in r) this.failure = r.failure;
+    return 'failure' in r ? [] : r.items;
+  }
+}
+
+/**
+ * Calls an allocator someone else wrote: its answer kept only where `known` recognises it; a
+ * throw or an answer that is not a list is its failure (it then answers nothing from then on).
+ */
+function callGuarded<T>(
+  method: string,
+  call: () => unknown,
+  known: (x: unknown) => x is T,
+): { items: T[] } | { failure: string } {
+  try {
+    const out = call();
+    if (!Array.isArray(out)) return { failure: `${method}() did not return a list` };
+    return { items: (out as unknown[]).filter(known) };
+  } catch (err) {
+    return { failure: `${method}() threw: ${describeError(err)}` };
   }
 }
 
@@ -132,21 +144,15 @@ class GuardedStorageAllocator implements StorageAllocator {
     returnUpTo: number,
   ): StoragePoolInfo[] {
     if (this.failure !== undefined) return [];
-    try {
-      const out: unknown = this.inner.allocateToPool!(volume, request, plan, avoid, returnUpTo);
-      if (!Array.isArray(out)) {
-        this.failure = 'allocateToPool() did not return a list';
-        return [];
-      }
-      const byName = plan.view.inventory.storageByName;
-      return out.filter(
-        (s: unknown): s is StoragePoolInfo =>
-          typeof s === 'object' && s !== null && byName.get((s as StoragePoolInfo).name) === s,
-      );
-    } catch (err) {
-      this.failure = `allocateToPool() threw: ${describeError(err)}`;
-      return [];
-    }
+    const byName = plan.view.inventory.storageByName;
+    const r = callGuarded(
+      'allocateToPool',
+      () => this.inner.allocateToPool!(volume, request, plan, avoid, returnUpTo),
+      (p): p is StoragePoolInfo =>
+        typeof p === 'object' && p !== null && byName.get((p as StoragePoolInfo).name) === p,
+    );
+    if ('failure' in r) this.failure = r.failure;
+    return 'failure' in r ? [] : r.items;
   }
 }
 
