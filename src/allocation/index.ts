@@ -39,6 +39,7 @@ export {
   add,
   compareResourceNames,
   fitsWithin,
+  formatFor,
   formatResources,
   parseResources,
   subtract,

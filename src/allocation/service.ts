@@ -143,6 +143,31 @@ export class HostsBackend {
     return this.current.ledger.releaseOwner(ownerKey(namespace, name)).length;
   }
 
+  /**
+   * Runs `fn` as if `owners` (`<namespace>/<name>`) held nothing, then gives them back exactly
+   * what they held. Synchronous, so nothing else sees the ledger in between: a preemption's
+   * what-if (which requests' removal would let another fit) costs no real release.
+   */
+  withoutOwners<T>(owners: readonly string[], fn: () => T): T {
+    const ledger = this.current.ledger;
+    const aside = owners.flatMap((o) => ledger.releaseOwner(o));
+    try {
+      return fn();
+    } finally {
+      for (const e of aside)
+        ledger.reserve({
+          namespace: e.namespace,
+          name: e.owner.slice(e.namespace.length + 1),
+          node: e.node,
+          ...(e.hostPool !== undefined ? { hostPool: e.hostPool } : {}),
+          ...(e.host !== undefined ? { host: e.host } : {}),
+          resources: e.resources,
+          ...(e.port !== undefined ? { port: e.port } : {}),
+          volumes: e.volumes,
+        });
+    }
+  }
+
   hostPoolUsage(name: string): HostPoolUsageStatus | undefined {
     return hostPoolUsage(this.current, name);
   }

@@ -1,4 +1,4 @@
-// Schemas shared by the three kinds: object metadata and metav1.Condition.
+// Schemas shared by the four kinds: object metadata and metav1.Condition.
 import { Type, type TSchema } from '@sinclair/typebox';
 import { DNS_SUBDOMAIN_PATTERN, LIMITS, enumOf, int, object, str } from './kit.js';
 

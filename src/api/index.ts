@@ -3,6 +3,7 @@ export * from './common.js';
 export * from './resourcerequest.js';
 export * from './hostpool.js';
 export * from './storagepool.js';
+export * from './tenantquota.js';
 export * from './operatorconfig.js';
 export * from './kinds.js';
 export * from './validate.js';

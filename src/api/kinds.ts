@@ -4,6 +4,7 @@ import { GROUP, VERSION } from './common.js';
 import { HostPool } from './hostpool.js';
 import { ResourceRequest } from './resourcerequest.js';
 import { StoragePool } from './storagepool.js';
+import { TenantQuota } from './tenantquota.js';
 
 export interface PrinterColumn {
   name: string;
@@ -14,7 +15,7 @@ export interface PrinterColumn {
 }
 
 export interface KindDefinition {
-  kind: 'ResourceRequest' | 'HostPool' | 'StoragePool';
+  kind: 'ResourceRequest' | 'HostPool' | 'StoragePool' | 'TenantQuota';
   plural: string;
   singular: string;
   shortNames: string[];
@@ -60,7 +61,20 @@ export const KINDS: readonly KindDefinition[] = [
         jsonPath: '.spec.profile',
         description: 'Operator profile serving the request.',
       },
+      {
+        name: 'Priority',
+        type: 'integer',
+        jsonPath: '.status.priority',
+        description: 'Priority from the PriorityClass.',
+      },
       age,
+      {
+        name: 'Queue',
+        type: 'integer',
+        jsonPath: '.status.queuePosition',
+        description: 'Position in the profile queue while Pending.',
+        priority: 1,
+      },
       {
         name: 'Reason',
         type: 'string',
@@ -143,6 +157,23 @@ export const KINDS: readonly KindDefinition[] = [
       },
     ],
   },
+  {
+    kind: 'TenantQuota',
+    plural: 'tenantquotas',
+    singular: 'tenantquota',
+    shortNames: ['tq'],
+    scope: 'Namespaced',
+    schema: TenantQuota,
+    printerColumns: [
+      age,
+      {
+        name: 'Used',
+        type: 'string',
+        jsonPath: '.status.summary',
+        description: 'Used/hard per resource (like a ResourceQuota).',
+      },
+    ],
+  },
 ];
 
 export const CATEGORY = 'berth';
@@ -161,3 +192,4 @@ export function resourceOf(kind: KindDefinition['kind']) {
 export const RESOURCE_REQUESTS = resourceOf('ResourceRequest');
 export const HOST_POOLS = resourceOf('HostPool');
 export const STORAGE_POOLS = resourceOf('StoragePool');
+export const TENANT_QUOTAS = resourceOf('TenantQuota');

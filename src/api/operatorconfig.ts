@@ -277,6 +277,18 @@ export const Profile = object(
         86_400,
       ),
     ),
+    queueing: Type.Optional(
+      enumOf(
+        ['BestEffortFIFO', 'StrictFIFO'] as const,
+        "How the profile's queue of Pending requests (by priority, then creation time) is served: BestEffortFIFO (default: a request that does not fit does not block the ones behind it) or StrictFIFO (the head blocks the rest, so a big request is never starved by a stream of small ones). Kueue's meaning.",
+      ),
+    ),
+    preemptible: Type.Optional(
+      Type.Boolean({
+        description:
+          'Whether requests of this profile may be preempted by requests of strictly higher priority. Default true.',
+      }),
+    ),
   },
   { description: 'A named profile: a provisioner stack and its allocator chains.' },
 );

@@ -87,6 +87,7 @@ export const IMMUTABLE_SPEC_FIELDS = [
   'placement',
   'avoid',
   'maxNodesPerHost',
+  'priorityClassName',
 ] as const;
 
 export const ResourceRequestSpec = withRules(
@@ -133,6 +134,13 @@ export const ResourceRequestSpec = withRules(
           'When the request ends (RFC 3339), Ready or not: its nodes are released and it ends in phase Expired. May be moved until it passes.',
           64,
           { format: 'date-time' },
+        ),
+      ),
+      priorityClassName: Type.Optional(
+        str(
+          "A scheduling.k8s.io/v1 PriorityClass of the cluster: its value is the request's priority (higher is served first and may preempt lower ones), its preemptionPolicy says whether it may preempt. Absent: the class marked globalDefault, else priority 0.",
+          LIMITS.subdomain,
+          { pattern: DNS_SUBDOMAIN_PATTERN },
         ),
       ),
     },
@@ -310,6 +318,20 @@ export const ResourceRequestStatus = object(
         'When the request ends: the earlier of startTime + activeDeadlineSeconds and expiresAt.',
         64,
         { format: 'date-time' },
+      ),
+    ),
+    priority: Type.Optional(
+      int(
+        'The priority resolved from spec.priorityClassName (or the globalDefault class, else 0) when the request was first served; it does not change afterwards.',
+        -2_147_483_648,
+        2_147_483_647,
+      ),
+    ),
+    queuePosition: Type.Optional(
+      int(
+        "Place of a Pending request in its profile's queue (1: the next served), by priority then creation time. Refreshed when it changes meaningfully, not on every move.",
+        1,
+        Number.MAX_SAFE_INTEGER,
       ),
     ),
   },

@@ -104,7 +104,7 @@ function createAjv(): Ajv {
 }
 
 // Compiled on first use, one schema at a time: the operator validates only its OperatorConfig
-// (the API server validates the three kinds), and every compiled schema costs memory.
+// (the API server validates the four kinds), and every compiled schema costs memory.
 let ajvInstance: Ajv | undefined;
 const ajv = (): Ajv => (ajvInstance ??= createAjv());
 
@@ -225,7 +225,7 @@ function validatorOf(kind: string): ValidateFunction | undefined {
 
 export const KNOWN_KINDS = [...KINDS.map((k) => k.kind), 'OperatorConfig'] as const;
 
-/** Validates any Berth document (the three kinds or an OperatorConfig), dispatching on kind. */
+/** Validates any Berth document (the four kinds or an OperatorConfig), dispatching on kind. */
 export function validateDocument(doc: unknown): ValidationIssue[] {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return [{ path: '', message: 'must be a YAML/JSON object', segments: [] }];

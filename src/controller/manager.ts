@@ -1,10 +1,11 @@
-// The operator: informers for the three kinds, a controller for requests and one for pools,
+// The operator: informers for the four kinds and PriorityClasses, a controller for requests, one
+// for pools and one for quota status,
 // leader election, configuration reload and probes, wired together. Every replica keeps warm
 // caches; only the leader reconciles. Becoming leader rebuilds the ledger from a fresh list of
 // every request's status before any allocation, so a change of leader never double-books.
 import type { Logger } from 'winston';
-import type { HostPool, ResourceRequest, StoragePool } from '../api/index.js';
-import { HOST_POOLS, RESOURCE_REQUESTS, STORAGE_POOLS } from '../api/index.js';
+import type { HostPool, ResourceRequest, StoragePool, TenantQuota } from '../api/index.js';
+import { HOST_POOLS, RESOURCE_REQUESTS, STORAGE_POOLS, TENANT_QUOTAS } from '../api/index.js';
 import { parseQuantity } from '../allocation/index.js';
 import { HostsBackend } from '../allocation/service.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -12,20 +13,30 @@ import { ConfigWatcher } from '../config/watcher.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer, defaultInformerOptions } from '../kube/informer.js';
 import { listAll } from '../kube/list.js';
-import type { KubeObject } from '../kube/objects.js';
-import { NAMESPACES, SECRETS, collectionPath, objectPath } from '../kube/paths.js';
+import { keyOf, type KubeObject } from '../kube/objects.js';
+import {
+  NAMESPACES,
+  PRIORITY_CLASSES,
+  SECRETS,
+  collectionPath,
+  objectPath,
+} from '../kube/paths.js';
 import { startProbeServer, type ProbeServer } from '../observability/health.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AssembledRuntime } from '../provisioning/assemble.js';
 import type { SecretReader } from '../provisioning/types.js';
 import { KubeEventRecorder } from '../runtime/events.js';
 import { LeaderElector, type LeaderElectionConfig } from '../runtime/leaderelection.js';
+import { statusOnlyChange } from '../runtime/predicates.js';
 import { StatusWriter } from '../runtime/status-writer.js';
 import { backoff, sleep } from '../support/time.js';
 import { OrphanCollector } from './collector.js';
 import { InventoryWatch } from './inventory.js';
 import { PoolControllers } from './pools.js';
+import { QuotaController } from './quotas.js';
 import { RequestController } from './requests.js';
+import { Scheduling, type PriorityClass } from './scheduling.js';
+import { QuotaBook, quotaInfo } from '../serving/quota.js';
 
 export interface ManagerOptions {
   rest: KubeClient;
@@ -67,7 +78,11 @@ export class Manager {
   readonly requests: Informer<ResourceRequest>;
   readonly hostPools: Informer<HostPool>;
   readonly storagePools: Informer<StoragePool>;
+  readonly priorityClasses: Informer<PriorityClass>;
+  readonly tenantQuotas: Informer<TenantQuota>;
+  readonly scheduling: Scheduling;
   readonly backend = new HostsBackend();
+  private readonly quotaController: QuotaController;
   private runtime: AssembledRuntime | undefined;
   private readonly config: ConfigWatcher;
   private readonly inventory: InventoryWatch;
@@ -99,6 +114,30 @@ export class Manager {
     this.requests = informer(collectionPath(RESOURCE_REQUESTS), 'resourcerequests');
     this.hostPools = informer(collectionPath(HOST_POOLS), 'hostpools');
     this.storagePools = informer(collectionPath(STORAGE_POOLS), 'storagepools');
+    this.priorityClasses = informer(collectionPath(PRIORITY_CLASSES), 'priorityclasses');
+    this.tenantQuotas = informer(collectionPath(TENANT_QUOTAS), 'tenantquotas');
+    this.scheduling = new Scheduling({
+      classes: () => this.priorityClasses.list(),
+      priorityClass: (name) => this.priorityClasses.get(name),
+      queueing: (profile) => this.runtime?.profile(profile)?.queueing,
+      now: () => Date.now(),
+      wake: (keys) => this.requestController.wake(keys),
+      retryPending: () => this.requestController.enqueuePending(),
+    });
+    /** A namespace's requests as the reconciler sees them: its own writes win over the cache. */
+    const requestsIn = (namespace: string) =>
+      this.requests
+        .list()
+        .filter((rr) => rr.metadata.namespace === namespace)
+        .map((rr) => this.requestController.reconciler.current(keyOf(rr)) ?? rr);
+    const quotas = new QuotaBook({
+      quotas: (namespace) =>
+        this.tenantQuotas
+          .list()
+          .filter((q) => q.metadata.namespace === namespace)
+          .map(quotaInfo),
+      requests: requestsIn,
+    });
     const recorder = new KubeEventRecorder(
       rest,
       { controller: CONTROLLER_NAME, instance: o.identity },
@@ -152,6 +191,28 @@ export class Manager {
       pools: (p) => this.pools.usageChanged(p),
       forgetRequest: (namespace, name) => this.backend.releaseRequest(namespace, name),
       pendingRecheckMs: o.pendingRecheckMs ?? 5 * 60_000,
+      scheduling: this.scheduling,
+      quotas,
+    });
+    this.quotaController = new QuotaController({
+      quotas: this.tenantQuotas,
+      requests: this.requests,
+      requestsIn,
+      writer,
+      metrics,
+      log,
+      coalesceMs: o.poolStatusCoalesceMs ?? 250,
+    });
+    // A class or a quota that appears or grows may let a waiting request go.
+    const retry = () => {
+      if (this.leading) this.requestController.enqueuePending();
+    };
+    this.priorityClasses.addHandlers({ add: retry, update: retry });
+    this.tenantQuotas.addHandlers({
+      add: retry,
+      update: (old, q) => {
+        if (!statusOnlyChange(old, q)) retry();
+      },
     });
     const reconciler = this.requestController.reconciler;
     this.collector = new OrphanCollector({
@@ -251,13 +312,24 @@ export class Manager {
   }
 
   ready(): string | undefined {
-    if (!this.requests.hasSynced() || !this.hostPools.hasSynced() || !this.storagePools.hasSynced())
-      return 'caches not synced';
+    if (this.informers().some((i) => !i.hasSynced())) return 'caches not synced';
     if (this.config.lastError)
       return `OperatorConfig invalid (running on the last good one): ${this.config.lastError}`;
     if (this.runtimeError)
       return `OperatorConfig not assembled (running on the last good one): ${this.runtimeError}`;
     return undefined;
+  }
+
+  private informers(): ReadonlyArray<
+    Pick<Informer<KubeObject>, 'hasSynced' | 'waitForSync' | 'run'>
+  > {
+    return [
+      this.requests,
+      this.hostPools,
+      this.storagePools,
+      this.priorityClasses,
+      this.tenantQuotas,
+    ];
   }
 
   isLeader(): boolean {
@@ -280,17 +352,9 @@ export class Manager {
     }
     this.runtime = this.assemble(this.config.current);
     this.config.start();
-    const informers = [
-      this.requests.run(signal),
-      this.hostPools.run(signal),
-      this.storagePools.run(signal),
-    ];
+    const informers = this.informers().map((i) => i.run(signal));
     await Promise.race([
-      Promise.all([
-        this.requests.waitForSync(),
-        this.hostPools.waitForSync(),
-        this.storagePools.waitForSync(),
-      ]),
+      Promise.all(this.informers().map((i) => i.waitForSync())),
       abortPromise(signal),
     ]);
     this.inventory.refresh();
@@ -367,6 +431,7 @@ export class Manager {
     // request deleted while no operator ran is not in it: its capacity was never taken back.
     // Before the list: a delete seen from here on is buried against the ledger restored from it.
     this.requestController.reconciler.reset();
+    this.scheduling.reset();
     await this.learnOwner();
     const fresh = await listAll<ResourceRequest>(
       this.o.rest,
@@ -379,8 +444,10 @@ export class Manager {
     this.leading = true;
     this.requestController.controller.start(this.o.workers, signal);
     this.pools.start(signal);
+    this.quotaController.controller.start(1, signal);
     this.requestController.enqueueAll(fresh);
     this.pools.enqueueAll();
+    this.quotaController.enqueueAll();
     // Stopped by shutdown or by the end of leadership, whichever comes first — also when the
     // shutdown began while this was still listing (a listener added to an aborted signal never
     // fires, and a sleeping collector would keep the process alive).
@@ -415,7 +482,11 @@ export class Manager {
 
   private async stopControllers(): Promise<void> {
     this.collecting?.abort();
-    await Promise.all([this.requestController.controller.stop(), this.pools.stop()]);
+    await Promise.all([
+      this.requestController.controller.stop(),
+      this.pools.stop(),
+      this.quotaController.controller.stop(),
+    ]);
   }
 }
 

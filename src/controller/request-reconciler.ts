@@ -35,15 +35,22 @@ import {
   allocated,
   profileOf,
   decide,
+  preempting,
+  quotaExceeded,
   released,
+  waitingForCapacity,
   type GuardName,
   type Outcome,
   type PlannedEvent,
+  type ServingView,
   type Step,
   type StatusWrite,
 } from '../serving/request-lifecycle.js';
 import { msUntilExpiry } from '../serving/expiry.js';
-import { isLive, requestIdentity, requestRef, toRecord } from '../serving/request-status.js';
+import type { QuotaBook } from '../serving/quota.js';
+import { preemptFor } from './preemption.js';
+import type { Scheduling } from './scheduling.js';
+import { requestIdentity, requestRef, toRecord } from '../serving/request-status.js';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long (a poll, not an error). */
@@ -72,6 +79,12 @@ export interface RequestReconcilerDeps {
   forgetRequest(namespace: string, name: string): void;
   /** Retry period of a Pending request whose profile has remote provisioners (no capacity events). */
   pendingRecheckMs: number;
+  /** Priorities, queues, preemption marks; absent: every request equal, nothing preempted. */
+  scheduling?: Scheduling;
+  /** TenantQuota checks; absent: no quotas. */
+  quotas?: QuotaBook;
+  /** Every request as cached (preemption's candidates). */
+  list?(): readonly ResourceRequest[];
 }
 
 const path = (rr: ResourceRequest) => pathOf(RESOURCE_REQUESTS, rr);
@@ -115,6 +128,8 @@ const MAX_FINALIZED = 100_000;
 
 export class RequestReconciler {
   private readonly unwritten = new Map<string, StackResult>();
+  /** Quota reservations of `unwritten` nodes: counted until the nodes are on record or gone. */
+  private readonly holds = new Map<string, () => void>();
   private readonly tombstones = new Map<string, ResourceRequest>();
   private readonly finalized = new Set<string>();
   /** Uids whose provisioner stack is running now. */
@@ -134,6 +149,8 @@ export class RequestReconciler {
    */
   reset(): void {
     this.ours.clear();
+    for (const release of this.holds.values()) release();
+    this.holds.clear();
     this.unwritten.clear();
     this.tombstones.clear();
     this.finalized.clear();
@@ -223,7 +240,7 @@ export class RequestReconciler {
   }
 
   /** The request as cached, or as our own later write left it when the cache is behind it. */
-  private current(key: string): ResourceRequest | undefined {
+  current(key: string): ResourceRequest | undefined {
     const cached = this.d.get(key);
     const mine = this.ours.get(key);
     if (!mine) return cached;
@@ -251,11 +268,18 @@ export class RequestReconciler {
       mine && mine.obj.metadata.uid === after.metadata.uid ? mine.stale : new Set<string>();
     stale.add(rv);
     this.ours.set(key, { obj: after, stale });
+    this.d.scheduling?.observe(key, after);
     return after;
   }
 
-  private view() {
-    return this.d.runtime();
+  private view(): ServingView {
+    const rt = this.d.runtime();
+    return {
+      profile: (name) => rt.profile(name),
+      profileNames: () => rt.profileNames(),
+      hostAvailability: (pool, host) => rt.hostAvailability(pool, host),
+      ...(this.d.scheduling ? { queue: this.d.scheduling } : {}),
+    };
   }
 
   private async allocate(
@@ -266,6 +290,26 @@ export class RequestReconciler {
   ): Promise<ReconcileResult> {
     const profile = this.d.runtime().profile(step.profile);
     if (!profile) return {}; // a reload removed it since decide: the next pass says so
+    // Checked and counted in one synchronous call: no other worker passes a limit in between.
+    const hold = this.d.quotas?.reserve(rr, step.resize?.names.length ?? rr.spec.count);
+    if (hold && !hold.ok)
+      return this.apply(rr, quotaExceeded(rr, hold.violation, this.view(), this.d.now()));
+    try {
+      return await this.allocateHeld(rr, uid, step, profile, signal, hold?.release);
+    } finally {
+      // Kept while the nodes wait to be written (`holds`); else they are on record, or gone.
+      if (hold && this.holds.get(uid) !== hold.release) hold.release();
+    }
+  }
+
+  private async allocateHeld(
+    rr: ResourceRequest,
+    uid: string,
+    step: Extract<Step, { kind: 'allocate' }>,
+    profile: NonNullable<ReturnType<Runtime['profile']>>,
+    signal: AbortSignal,
+    hold: (() => void) | undefined,
+  ): Promise<ReconcileResult> {
     // Before anything external exists, the request must hold the finalizer that releases it.
     if (step.addFinalizer)
       rr = this.wrote(rr, await addFinalizer(this.d.client, path(rr), rr, FINALIZER));
@@ -290,7 +334,26 @@ export class RequestReconciler {
       for (const n of result.nodes)
         this.d.metrics.allocations.inc({ profile: step.profile, provisioner: n.provisioner });
       this.unwritten.set(uid, result);
+      if (hold) this.holds.set(uid, hold);
       return this.record(rr, uid, result);
+    }
+    // No room: a request of higher priority may make some by preempting lower ones.
+    if (result.outcome === 'Insufficient' && !step.resize && this.d.scheduling && this.d.list) {
+      const plan = await preemptFor(
+        {
+          scheduling: this.d.scheduling,
+          requests: this.d.list,
+          runtime: this.d.runtime,
+          metrics: this.d.metrics,
+        },
+        rr,
+        signal,
+      );
+      if (plan)
+        return this.apply(
+          rr,
+          preempting(rr, result, plan.victims, plan.chosenNow, this.view(), this.d.now()),
+        );
     }
     const outcome = allocated(
       rr,
@@ -339,6 +402,7 @@ export class RequestReconciler {
     } finally {
       this.running.delete(uid);
     }
+    this.releaseHold(uid);
     if ('written' in r || 'unchanged' in r) {
       this.wrote(rr, latest(rr, r));
       if (outcome.failure) this.failed(rr, outcome.failure);
@@ -368,7 +432,10 @@ export class RequestReconciler {
     // so each recorded node is still released once.
     if (step.sweep.length > 0) await this.sweep(rr, step.sweep);
     const { released: done, failures } = await this.releaseThrough(rr, step.records);
-    if (step.finalize) this.unwritten.delete(uid);
+    if (step.finalize) {
+      this.unwritten.delete(uid);
+      this.releaseHold(uid);
+    }
     const outcome = released(rr, step, done, failures, this.view(), this.d.now());
     if (done.length > 0) {
       this.d.listener.poolsChanged(poolsOf(done));
@@ -421,6 +488,7 @@ export class RequestReconciler {
       ...(this.unwritten.get(uid)?.nodes.map((n) => n.toRecord()) ?? []),
     ].filter((r) => !taken.has(r.name));
     this.unwritten.delete(uid);
+    this.releaseHold(uid);
     const { released: done, failures } = await this.releaseThrough(tomb, records);
     if (failures.length > 0) {
       // Keep what is left for the retry; the object is gone, so the log is where it is said.
@@ -528,6 +596,11 @@ export class RequestReconciler {
     );
   }
 
+  private releaseHold(uid: string): void {
+    this.holds.get(uid)?.();
+    this.holds.delete(uid);
+  }
+
   private rememberFinalized(uid: string): void {
     if (this.finalized.size >= MAX_FINALIZED) this.finalized.clear();
     this.finalized.add(uid);
@@ -538,18 +611,8 @@ export class RequestReconciler {
    * beyond what they hold whose scale-up has not succeeded yet (`observedGeneration` behind).
    */
   static pending(requests: readonly ResourceRequest[]): ResourceRequest[] {
-    const waiting = (rr: ResourceRequest) => {
-      const live = (rr.status?.nodes ?? []).filter(isLive).length;
-      return (
-        live === 0 ||
-        (rr.status?.replacing ?? 0) > 0 ||
-        (live < rr.spec.count && rr.status?.observedGeneration !== rr.metadata.generation)
-      );
-    };
     return requests
-      .filter(
-        (rr) => !rr.metadata.deletionTimestamp && rr.status?.phase !== 'Expired' && waiting(rr),
-      )
+      .filter(waitingForCapacity)
       .sort(
         (a, b) =>
           (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||

@@ -35,10 +35,19 @@ export class RequestController {
     this.reconciler = new RequestReconciler({
       ...rest,
       get: (key) => requests.get(key),
+      list: () => requests.list(),
       listener: { poolsChanged: pools, capacityFreed: () => this.enqueuePending() },
     });
-    // Oldest first, whatever order the events (or a relist) came in: a newer request never
-    // takes capacity an older one is waiting for just because it was listed first.
+    // Highest priority first, then oldest, whatever order the events (or a relist) came in: a
+    // newer request never takes capacity an older one of the same priority is waiting for just
+    // because it was listed first.
+    const scheduling = deps.scheduling;
+    const priority = (key: string) => {
+      const rr = requests.get(key);
+      if (!rr || !scheduling) return 0;
+      const p = rr.status?.priority ?? scheduling.priority(rr);
+      return typeof p === 'number' ? p : p.ok ? p.priority : 0;
+    };
     const age = (key: string) => requests.get(key)?.metadata.creationTimestamp ?? '';
     this.controller = new Controller(
       'resourcerequest',
@@ -46,16 +55,25 @@ export class RequestController {
       deps.metrics,
       deps.log,
       deps.clock,
-      (a, b) => age(a).localeCompare(age(b)) || (a < b ? -1 : a > b ? 1 : 0),
+      (a, b) =>
+        priority(b) - priority(a) || age(a).localeCompare(age(b)) || (a < b ? -1 : a > b ? 1 : 0),
     );
     const queue = this.controller.queue;
+    // The queues follow the request as the reconciler now sees it (our own later write wins
+    // over a cache that lags it).
+    const observe = (key: string) => scheduling?.observe(key, this.reconciler.current(key));
     requests.addHandlers({
-      add: (rr) => queue.add(keyOf(rr)),
+      add: (rr) => {
+        observe(keyOf(rr));
+        queue.add(keyOf(rr));
+      },
       update: (old, rr) => {
         this.reconciler.observed(rr);
+        observe(keyOf(rr));
         if (!statusOnlyChange(old, rr)) queue.add(keyOf(rr));
       },
       delete: (rr) => {
+        scheduling?.observe(keyOf(rr), undefined);
         if (this.reconciler.deleted(rr)) queue.add(keyOf(rr));
       },
       resync: (rr) => queue.add(keyOf(rr)),
@@ -82,7 +100,12 @@ export class RequestController {
     });
   }
 
-  /** Every request (a new leader, a new configuration); the queue serves them oldest first. */
+  /** These requests, now (a preemption's victims, a new StrictFIFO head). */
+  wake(keys: readonly string[]): void {
+    for (const k of keys) this.controller.queue.add(k);
+  }
+
+  /** Every request (a new leader, a new configuration); the queue serves them by priority, then age. */
   enqueueAll(requests: readonly ResourceRequest[]): void {
     for (const rr of requests) this.controller.queue.add(keyOf(rr));
   }

@@ -9,7 +9,7 @@ export interface PolicyRule {
   why: string;
 }
 
-/** Cluster-wide: the three kinds and events. */
+/** Cluster-wide: the four kinds, PriorityClasses and events. */
 export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
   {
     apiGroups: ['berth.dev'],
@@ -34,6 +34,24 @@ export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
     resources: ['hostpools/status', 'storagepools/status'],
     verbs: ['update'],
     why: 'write usage aggregates and the Ready condition',
+  },
+  {
+    apiGroups: ['berth.dev'],
+    resources: ['tenantquotas'],
+    verbs: ['get', 'list', 'watch'],
+    why: 'read the quotas of every namespace',
+  },
+  {
+    apiGroups: ['berth.dev'],
+    resources: ['tenantquotas/status'],
+    verbs: ['update'],
+    why: 'write what each quota counts (status.used)',
+  },
+  {
+    apiGroups: ['scheduling.k8s.io'],
+    resources: ['priorityclasses'],
+    verbs: ['get', 'list', 'watch'],
+    why: "resolve a request's spec.priorityClassName (read only)",
   },
   {
     apiGroups: ['events.k8s.io'],
@@ -85,15 +103,21 @@ export const REQUESTER_RULES: PolicyRule[] = [
     verbs: ['get', 'update', 'patch'],
     why: 'kubectl scale rr/NAME --replicas=N (and an HPA or KEDA acting for them)',
   },
+  {
+    apiGroups: ['berth.dev'],
+    resources: ['tenantquotas', 'tenantquotas/status'],
+    verbs: ['get', 'list', 'watch'],
+    why: "read their namespace's quotas and what they count; never change them",
+  },
 ];
 
 /** Platform team: manage the inventory and see every request. */
 export const POOL_ADMIN_RULES: PolicyRule[] = [
   {
     apiGroups: ['berth.dev'],
-    resources: ['hostpools', 'storagepools'],
+    resources: ['hostpools', 'storagepools', 'tenantquotas'],
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'],
-    why: 'manage the inventory',
+    why: "manage the inventory and the tenants' quotas",
   },
   {
     apiGroups: ['berth.dev'],
@@ -102,6 +126,7 @@ export const POOL_ADMIN_RULES: PolicyRule[] = [
       'storagepools/status',
       'resourcerequests',
       'resourcerequests/status',
+      'tenantquotas/status',
     ],
     verbs: ['get', 'list', 'watch'],
     why: 'see usage and every request',

@@ -30,6 +30,7 @@ export class Metrics {
   readonly leader: Gauge<'name'>;
   readonly allocations: Counter<'profile' | 'provisioner'>;
   readonly allocationFailures: Counter<'profile' | 'reason'>;
+  readonly preemptions: Counter<'profile'>;
   readonly pendingRequests: Gauge;
   readonly oldestPendingSeconds: Gauge;
   readonly provisionerAvailable: Gauge<'profile' | 'provisioner'>;
@@ -115,6 +116,11 @@ export class Metrics {
       'berth_allocation_failures_total',
       'Requests that could not be (fully) served, by reason',
       ['profile', 'reason'],
+    );
+    this.preemptions = counter(
+      'berth_preemptions_total',
+      "Bound requests preempted to make room for one of higher priority, by the preemptor's profile",
+      ['profile'],
     );
     this.pendingRequests = gauge(
       'berth_pending_requests',

@@ -8,14 +8,15 @@ import {
   type ResourceRequest,
 } from '../api/index.js';
 import { HOST_ALLOCATOR_TYPES, STORAGE_ALLOCATOR_TYPES } from '../api/operatorconfig.js';
-import type { HostAvailability, ProfileRuntime, Runtime } from './runtime.js';
+import type { HostAvailability, PreemptionProbe, ProfileRuntime, Runtime } from './runtime.js';
 import { createDefaultRegistry } from './builtins.js';
 import { HostsProvisioner, hostsFactory, type HostsBackend } from './hosts/index.js';
 import { compileTemplate } from './template.js';
 import { restoreRecords } from './records.js';
 import { buildProfile, type BuiltProfile } from './profile.js';
 import type { ProvisionerDeps } from './provisioner-registry.js';
-import { identityOf, type NodeRecord, type Provisioner } from './types.js';
+import { identityOf, type NodeRecord, type Provisioner, type RequestRef } from './types.js';
+import { nodeName } from './stack.js';
 
 /** A host that comes back within a minute costs no replacement. */
 export const DEFAULT_HOST_LOSS_GRACE_SECONDS = 60;
@@ -60,6 +61,8 @@ export class AssembledRuntime implements Runtime {
       onHostLoss?: 'Keep' | 'Replace';
       hostLossGraceSeconds?: number;
       scaleDownOrder?: 'NewestFirst' | 'OldestFirst';
+      queueing?: 'BestEffortFIFO' | 'StrictFIFO';
+      preemptible?: boolean;
     };
     return {
       name,
@@ -68,7 +71,41 @@ export class AssembledRuntime implements Runtime {
       scaleDownOrder: entry.scaleDownOrder ?? 'NewestFirst',
       onHostLoss: entry.onHostLoss ?? 'Keep',
       hostLossGraceMs: (entry.hostLossGraceSeconds ?? DEFAULT_HOST_LOSS_GRACE_SECONDS) * 1000,
+      queueing: entry.queueing ?? 'BestEffortFIFO',
+      preemptible: entry.preemptible ?? true,
     };
+  }
+
+  async preemptionProbe(
+    profile: string,
+    request: RequestRef,
+    needed: number,
+    signal: AbortSignal,
+  ): Promise<PreemptionProbe | undefined> {
+    const hosts = (this.profiles.get(profile)?.provisioners ?? []).filter(
+      (p): p is HostsProvisioner => p instanceof HostsProvisioner,
+    );
+    if (hosts.length === 0) return undefined;
+    const probes: Array<Awaited<ReturnType<HostsProvisioner['probe']>>> = [];
+    for (const h of hosts) probes.push(await h.probe(request, signal));
+    const names = Array.from({ length: needed }, (_, i) => nodeName(request, i));
+    return (owners) =>
+      this.backend.withoutOwners(owners, () => {
+        const undo: Array<() => void> = [];
+        let placed = 0;
+        try {
+          // In stack order, each for what the ones before did not place, as a real run would.
+          for (const probe of probes) {
+            if (placed >= needed) break;
+            const r = probe(names.slice(placed));
+            undo.push(r.undo);
+            placed += r.placed;
+          }
+        } finally {
+          for (const u of undo) u();
+        }
+        return placed >= needed;
+      });
   }
 
   profileNames(): string[] {

@@ -2,7 +2,7 @@
 // and what the inventory says about a host. Implemented by AssembledRuntime (assemble.ts), built
 // from the OperatorConfig and the shared HostsBackend; an interface so reconcilers stay small.
 import type { HostAvailability } from './hosts/index.js';
-import type { Provisioner } from './types.js';
+import type { Provisioner, RequestRef } from './types.js';
 
 export type { HostAvailability };
 
@@ -17,7 +17,18 @@ export interface ProfileRuntime {
   onHostLoss?: 'Keep' | 'Replace';
   /** Replace: how long a host must stay lost first (ms). */
   hostLossGraceMs?: number;
+  /** How the profile's queue is served (default BestEffortFIFO). */
+  queueing?: 'BestEffortFIFO' | 'StrictFIFO';
+  /** Whether its requests may be preempted (default true). */
+  preemptible?: boolean;
 }
+
+/**
+ * A preemption's what-if for one request: whether at least `needed` of its nodes would be placed
+ * if the requests `owners` (`<namespace>/<name>`) held nothing. Synchronous: the ledger is put
+ * back before it returns.
+ */
+export type PreemptionProbe = (owners: readonly string[]) => boolean;
 
 export interface Runtime {
   profile(name: string): ProfileRuntime | undefined;
@@ -37,4 +48,14 @@ export interface Runtime {
    * profiles: what the orphan collector sweeps.
    */
   listers(): Provisioner[];
+  /**
+   * The what-if of preemption for a request of `profile`, through its `hosts` provisioners (the
+   * capacity the engine owns); undefined when the profile has none.
+   */
+  preemptionProbe?(
+    profile: string,
+    request: RequestRef,
+    needed: number,
+    signal: AbortSignal,
+  ): Promise<PreemptionProbe | undefined>;
 }

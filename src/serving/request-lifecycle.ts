@@ -28,6 +28,9 @@ import {
 import type { HostAvailability } from '../provisioning/runtime.js';
 import { findCondition, type ConditionUpdate } from '../runtime/conditions.js';
 import { expiredBecause } from './expiry.js';
+import type { Resolved } from './priority.js';
+import { shownPosition } from './queue.js';
+import type { Violation } from './quota.js';
 import {
   allocatedStatus,
   buildStatus,
@@ -59,6 +62,57 @@ export interface ServingView {
     | undefined;
   profileNames(): string[];
   hostAvailability(hostPool: string, host: string): HostAvailability;
+  /** Priorities, queues and preemption; absent: every request priority 0, served as it comes. */
+  queue?: QueueView;
+}
+
+/** What the decisions need to know of the queues (src/controller/scheduling.ts keeps them). */
+export interface QueueView {
+  /** The request's priority and whether it may preempt; `ok: false` when its class is unknown. */
+  priority(rr: ResourceRequest): Resolved;
+  /** Its 1-based place in its profile's queue while it waits, else undefined. */
+  position(rr: ResourceRequest): number | undefined;
+  /**
+   * Why it must not try now, whatever capacity there is: it is behind the head of a StrictFIFO
+   * queue, or capacity is being freed by preemption for a request of higher priority.
+   */
+  waitFor(rr: ResourceRequest, priority: number): string | undefined;
+  /** This bound request was chosen to make room for another: what to say on it. */
+  preemption(rr: ResourceRequest): { by: string; message: string } | undefined;
+}
+
+/**
+ * Waiting for capacity: no live node, or lost nodes to replace, or a scale-up not done yet
+ * (`observedGeneration` behind the spec). Not when it is deleted or Expired.
+ */
+export function waitingForCapacity(rr: ResourceRequest): boolean {
+  if (rr.metadata.deletionTimestamp || rr.status?.phase === 'Expired') return false;
+  const live = (rr.status?.nodes ?? []).filter(isLive).length;
+  return (
+    live === 0 ||
+    (rr.status?.replacing ?? 0) > 0 ||
+    (live < rr.spec.count && rr.status?.observedGeneration !== rr.metadata.generation)
+  );
+}
+
+/**
+ * The request with what the queues say of it folded into its status, so every status built
+ * from it carries them: its priority, resolved once, and its place in the queue when that moved
+ * enough to be worth a write (src/serving/queue.ts).
+ */
+export function withQueueFields(rr: ResourceRequest, view: ServingView): ResourceRequest {
+  const q = view.queue;
+  if (!q || rr.metadata.deletionTimestamp) return rr;
+  const resolved = rr.status?.priority === undefined ? q.priority(rr) : undefined;
+  const priority = resolved?.ok ? resolved.priority : rr.status?.priority;
+  const position = shownPosition(rr.status?.queuePosition, q.position(rr));
+  if (priority === rr.status?.priority && position === rr.status?.queuePosition) return rr;
+  const status: ResourceRequestStatus = { ...(rr.status ?? {}) };
+  if (priority === undefined) delete status.priority;
+  else status.priority = priority;
+  if (position === undefined) delete status.queuePosition;
+  else status.queuePosition = position;
+  return { ...rr, status };
 }
 
 /**
@@ -136,6 +190,8 @@ export type Step =
       expire?: string;
       /** onHostLoss Replace: these nodes' hosts are lost; replacements follow on the next pass. */
       replace?: boolean;
+      /** Preempted (what to say on it): every live node goes, it waits again as Pending. */
+      preempt?: string;
     };
 
 /** What to do after a step's I/O. */
@@ -164,6 +220,7 @@ export function decide(
   now: Date,
   unwritten?: StackResult,
 ): Step {
+  rr = withQueueFields(rr, view);
   if (rr.metadata.deletionTimestamp) {
     if (!hasFinalizer(rr)) return { kind: 'idle' }; // capacity comes back on the delete event
     const records = [
@@ -237,6 +294,8 @@ export function decide(
   const replacing = rr.status?.replacing ?? 0;
   if (profile && replacing > 0) return replacementStep(rr, profileName, profile.remote, replacing);
   if (nodes.some(isLive)) {
+    const preempted = view.queue?.preemption(rr);
+    if (preempted) return preemptStep(rr, preempted.message, now);
     if (profile) {
       // A spec change first (healing writes keep observedGeneration behind it, so it is not lost).
       if (rr.status?.observedGeneration !== rr.metadata.generation) {
@@ -264,6 +323,8 @@ export function decide(
       failure: 'UnknownProfile',
     };
   }
+  const gate = admission(rr, view, now);
+  if (gate) return gate;
   const announce =
     profile.remote && rr.status?.phase !== 'Provisioning'
       ? {
@@ -292,6 +353,157 @@ export function decide(
     profile: profileName,
     addFinalizer: profile.remote && !hasFinalizer(rr),
     announce,
+  };
+}
+
+/**
+ * Before a request waiting for its first nodes may try: its priority class must exist, and the
+ * queue must let it go (StrictFIFO's head first; nothing of lower priority while capacity is
+ * being freed for a preemptor). Undefined: it may try.
+ */
+function admission(rr: ResourceRequest, view: ServingView, now: Date): Step | undefined {
+  const q = view.queue;
+  if (!q) return undefined;
+  const resolved = q.priority(rr);
+  if (!resolved.ok)
+    return {
+      kind: 'update',
+      write: {
+        guard: 'unlessNodesRecorded',
+        status: unservedStatus(
+          rr,
+          'Pending',
+          { summary: resolved.message },
+          'UnknownPriorityClass',
+          resolved.message,
+          now,
+        ),
+      },
+      events: warnOnNews(rr, resolved.message, 'UnknownPriorityClass', 'Admit', resolved.message),
+      failure: 'UnknownPriorityClass',
+    };
+  const wait = q.waitFor(rr, resolved.priority);
+  if (!wait) return undefined;
+  return {
+    kind: 'update',
+    write: {
+      guard: 'unlessNodesRecorded',
+      status: unservedStatus(rr, 'Pending', { summary: wait }, 'Queued', wait, now),
+    },
+    events: [],
+  };
+}
+
+/** Chosen to make room for a request of higher priority: say so, then release every live node. */
+function preemptStep(rr: ResourceRequest, message: string, now: Date): Step {
+  const nodes = rr.status?.nodes ?? [];
+  const live = nodes.filter(isLive);
+  // Intent first: the nodes are on record as Releasing before any is released, so a restart in
+  // between releases them (as zombies) and the request is still said to be preempted.
+  const announced = nodes.map((n) => (isLive(n) ? { ...n, state: 'Releasing' as const } : n));
+  return {
+    kind: 'release',
+    records: live.map(toRecord),
+    finalize: false,
+    sweep: [],
+    preempt: message,
+    announce: {
+      guard: 'onSameNodes',
+      status: preemptedStatus(rr, announced, message, now),
+    },
+  };
+}
+
+function preemptedStatus(
+  rr: ResourceRequest,
+  nodes: NodeStatus[],
+  message: string,
+  now: Date,
+): ResourceRequestStatus {
+  return buildStatus(
+    rr,
+    {
+      phase: 'Pending',
+      nodes,
+      explanation: { summary: message },
+      conditions: [
+        { type: 'Allocated', status: 'False', reason: 'Preempted', message },
+        { type: 'Provisioned', status: 'False', reason: 'Preempted', message: 'no nodes' },
+        { type: 'Ready', status: 'False', reason: 'Preempted', message },
+        { type: 'Preempted', status: 'True', reason: 'Preempted', message },
+        {
+          type: 'Degraded',
+          status: 'False',
+          reason: 'HostsAvailable',
+          message: 'no nodes',
+        },
+      ],
+    },
+    now,
+  );
+}
+
+/**
+ * A request of a namespace whose TenantQuota it would pass: it waits (Pending, or keeps what it
+ * holds when it was scaling up) and says which quota, resource, usage, ask and limit.
+ */
+export function quotaExceeded(
+  rr: ResourceRequest,
+  v: Violation,
+  view: ServingView,
+  now: Date,
+): Outcome {
+  rr = withQueueFields(rr, view);
+  const held = (rr.status?.nodes ?? []).filter(isLive);
+  const status =
+    held.length === 0
+      ? unservedStatus(rr, 'Pending', { summary: v.message }, 'QuotaExceeded', v.message, now)
+      : buildStatus(
+          rr,
+          {
+            phase: rr.status?.phase ?? 'Ready',
+            nodes: rr.status?.nodes ?? [],
+            explanation: { summary: v.message },
+            conditions: [
+              { type: 'Allocated', status: 'False', reason: 'QuotaExceeded', message: v.message },
+            ],
+          },
+          now,
+          true,
+        );
+  if (held.length === 0) status.nodes = (rr.status?.nodes ?? []).filter((n) => !isLive(n));
+  return {
+    write: { guard: held.length === 0 ? 'unlessNodesRecorded' : 'onSameNodes', status },
+    events: warnOnNews(rr, v.message, 'QuotaExceeded', 'Admit', v.message),
+    releaseFailures: [],
+    failure: 'QuotaExceeded',
+  };
+}
+
+/**
+ * The stack found no room, and preemption will make it (`victims`, just chosen, with an Event
+ * here) or is making it (`victims` still releasing): the request waits for their capacity.
+ */
+export function preempting(
+  rr: ResourceRequest,
+  result: StackResult,
+  victims: readonly string[],
+  chosenNow: boolean,
+  view: ServingView,
+  now: Date,
+): Outcome {
+  rr = withQueueFields(rr, view);
+  const shown = victims.slice(0, 5).join(', ') + (victims.length > 5 ? ', ...' : '');
+  const summary = `preempting ${victims.length} request(s) of lower priority to make room: ${shown} (${result.explanation.summary})`;
+  const explanation = { ...toExplanation(result), summary: summary.slice(0, 1024) };
+  const status = unservedStatus(rr, 'Pending', explanation, 'Preempting', explanation.summary, now);
+  status.nodes = zombiesOf(result);
+  return {
+    write: { guard: 'unlessNodesRecorded', status },
+    events: chosenNow
+      ? [{ type: 'Normal', reason: 'Preempting', action: 'Preempt', note: explanation.summary }]
+      : [],
+    releaseFailures: result.releaseFailures,
   };
 }
 
@@ -435,6 +647,7 @@ export function allocated(
   remote: boolean,
   pendingRecheckMs: number,
 ): Outcome {
+  rr = withQueueFields(rr, view);
   const held = (rr.status?.nodes ?? []).filter(isLive);
   if ((rr.status?.replacing ?? 0) > 0)
     return replaced(rr, held, result, view, now, remote, pendingRecheckMs);
@@ -865,18 +1078,40 @@ export function released(
     resize?: boolean;
     expire?: string;
     replace?: boolean;
+    preempt?: string;
   },
   done: readonly NodeRecord[],
   failures: readonly ReleaseFailure[],
   view: ServingView,
   now: Date,
 ): Outcome {
+  rr = withQueueFields(rr, view);
   const releasedNames = new Set(done.map((r) => r.name));
   const current = rr.status?.nodes ?? [];
   const events: PlannedEvent[] = [];
   if (step.resize) return scaledDown(rr, current, releasedNames, failures, view, now);
   if (step.replace)
     return lostReleased(rr, current, step.records, releasedNames, failures, view, now);
+  if (step.preempt) {
+    // Pending again whatever the releases did: what failed stays as Releasing for the retry.
+    const left = keptAfter(current, releasedNames, failures).map((n) => ({
+      ...n,
+      state: 'Releasing' as const,
+    }));
+    return {
+      write: { guard: 'onSameNodes', status: preemptedStatus(rr, left, step.preempt, now) },
+      events: [
+        {
+          type: 'Warning',
+          reason: 'Preempted',
+          action: 'Preempt',
+          note: `${step.preempt}: released ${releasedNames.size} node(s)`,
+        },
+      ],
+      releaseFailures: [...failures],
+      retry: retryAfter(failures),
+    };
+  }
   if (step.expire) {
     // Ended whatever the releases did: a node that could not be released stays as Releasing
     // (the next pass releases it); the request does not come back.

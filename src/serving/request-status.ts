@@ -14,7 +14,13 @@ import {
   type StackResult,
 } from '../provisioning/index.js';
 import type { HostAvailability } from '../provisioning/runtime.js';
-import { setConditions, type Condition, type ConditionUpdate } from '../runtime/conditions.js';
+import {
+  findCondition,
+  setCondition,
+  setConditions,
+  type Condition,
+  type ConditionUpdate,
+} from '../runtime/conditions.js';
 import { expiryOf, startOf } from './expiry.js';
 
 type Phase = NonNullable<ResourceRequestStatus['phase']>;
@@ -55,13 +61,32 @@ export function buildStatus(
     ),
     timestamp(now),
   );
+  // Served again after a preemption: the condition stays, as history, but says it is over.
+  const preempted = findCondition(conditions, 'Preempted');
+  const shown =
+    s.phase === 'Ready' && preempted?.status === 'True'
+      ? setCondition(
+          conditions,
+          {
+            type: 'Preempted',
+            status: 'False',
+            reason: 'Allocated',
+            message: `allocated again after: ${preempted.message}`.slice(0, 1024),
+            ...(generation === undefined ? {} : { observedGeneration: generation }),
+          },
+          timestamp(now),
+        )
+      : conditions;
   const status: ResourceRequestStatus = {
     phase: s.phase,
     ready: `${running}/${rr.spec.count}`,
     readyNodes: running,
-    conditions,
+    conditions: shown,
     nodes: s.nodes,
   };
+  if (rr.status?.priority !== undefined) status.priority = rr.status.priority;
+  if (s.phase === 'Pending' && rr.status?.queuePosition !== undefined)
+    status.queuePosition = rr.status.queuePosition;
   const observed = pendingChange ? rr.status?.observedGeneration : generation;
   if (observed !== undefined) status.observedGeneration = observed;
   if (s.explanation) status.explanation = s.explanation;

@@ -120,6 +120,41 @@ export class HostsProvisioner implements Provisioner {
   }
 
   /**
+   * For a preemption's what-if: resolves the chains once (they may ask extenders), then answers,
+   * synchronously, how many of `names` this provisioner would place now. The placements are held
+   * until `undo` is called, so a second provisioner of the stack sees them, as in a real run.
+   */
+  async probe(
+    request: RequestRef,
+    signal: AbortSignal,
+  ): Promise<(names: readonly string[]) => { placed: number; undo: () => void }> {
+    const compiled = compileRequest(engineRequest(request));
+    const chains = await resolveChains(
+      this.opts.chains,
+      this.backend.engine,
+      request,
+      compiled,
+      this.scope ?? (() => true),
+      signal,
+    );
+    return (names) => {
+      if (names.length === 0) return { placed: 0, undo: () => {} };
+      const engine = this.backend.engine;
+      const result = engine.plan(compiled, chains, {
+        names,
+        ...(this.scope ? { scope: this.scope } : {}),
+        maxHostReasons: 0,
+      });
+      return {
+        placed: result.placements.length,
+        undo: () => {
+          for (const p of result.placements) engine.ledger.release(p.owner, p.name);
+        },
+      };
+    };
+  }
+
+  /**
    * Binds a recorded node to its ledger entry, taking the capacity again when the ledger does not
    * hold it yet. The record has no per-node resources; they come from `loadRequest` (the intended
    * path) or from a sibling node of the same request, else the node is held without resources.

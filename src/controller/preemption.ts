@@ -1,0 +1,86 @@
+// Preemption for a request the stack could not serve: which bound requests of lower priority
+// would make room (the pure choice, src/serving/preemption.ts, over the engine's what-if), and
+// marking them. The victims are released by their own reconciles (serialized per request like
+// every other step); the preemptor waits for their capacity, set aside for it by its nomination.
+// Only capacity the engine owns is taken: candidates hold nodes on HostPool hosts only, and the
+// what-if runs through the preemptor's `hosts` provisioners (docs/design.md, Preemption).
+import type { ResourceRequest } from '../api/index.js';
+import { keyOf } from '../kube/objects.js';
+import type { Metrics } from '../observability/metrics.js';
+import { minCountOf } from '../provisioning/index.js';
+import type { Runtime } from '../provisioning/runtime.js';
+import { chooseVictims, type Candidate } from '../serving/preemption.js';
+import { profileOf } from '../serving/request-lifecycle.js';
+import { isLive, requestRef } from '../serving/request-status.js';
+import type { Scheduling } from './scheduling.js';
+
+export interface PreemptionDeps {
+  scheduling: Scheduling;
+  requests(): readonly ResourceRequest[];
+  runtime(): Runtime;
+  metrics: Metrics;
+}
+
+const onHost = (n: { hostPool?: string; host?: string }) => !!n.hostPool && !!n.host;
+
+/** Bound requests `rr` may preempt: strictly lower priority, preemptible, engine-owned nodes. */
+export function candidatesFor(
+  d: PreemptionDeps,
+  rr: ResourceRequest,
+  priority: number,
+): Candidate[] {
+  const key = keyOf(rr);
+  const runtime = d.runtime();
+  const out: Candidate[] = [];
+  for (const other of d.requests()) {
+    const k = keyOf(other);
+    if (k === key || other.metadata.deletionTimestamp || other.status?.phase === 'Expired')
+      continue;
+    const held = (other.status?.nodes ?? []).filter((n) => n.state !== 'Released');
+    if (!held.some(isLive) || !held.every(onHost)) continue;
+    if (d.scheduling.preemption(other)) continue; // already going
+    if (runtime.profile(profileOf(other))?.preemptible === false) continue;
+    const p = d.scheduling.priority(other);
+    if (!p.ok || p.priority >= priority) continue;
+    out.push({
+      key: k,
+      priority: p.priority,
+      boundAt: other.status?.startTime ?? other.metadata.creationTimestamp ?? '',
+    });
+  }
+  return out;
+}
+
+/**
+ * Victims for `rr` after its stack came back short: the ones chosen now (`chosenNow`), or the
+ * ones chosen before whose nodes are still going. Undefined: preemption cannot serve it (its
+ * class says Never, nothing of lower priority would make room, no hosts provisioner).
+ */
+export async function preemptFor(
+  d: PreemptionDeps,
+  rr: ResourceRequest,
+  signal: AbortSignal,
+): Promise<{ victims: string[]; chosenNow: boolean } | undefined> {
+  const key = keyOf(rr);
+  const going = d.scheduling.nominated(key);
+  if (going && going.length > 0) return { victims: [...going], chosenNow: false };
+  const resolved = d.scheduling.priority(rr);
+  if (!resolved.ok || resolved.preemptionPolicy === 'Never') return undefined;
+  const ref = requestRef(rr);
+  const profile = profileOf(rr);
+  const probe = await d.runtime().preemptionProbe?.(profile, ref, minCountOf(ref), signal);
+  if (!probe || signal.aborted) return undefined;
+  // Synchronous from the list to the marks: nothing changes the ledger in between.
+  const candidates = candidatesFor(d, rr, resolved.priority);
+  const victims = chooseVictims(resolved.priority, candidates, (v) => probe(v.map((c) => c.key)));
+  if (!victims || victims.length === 0) return undefined;
+  const keys = victims.map((v) => v.key);
+  d.scheduling.nominate(
+    key,
+    resolved.priority,
+    keys,
+    `preempted by ${key} (priority ${resolved.priority}) to make room for it`,
+  );
+  d.metrics.preemptions.inc({ profile }, keys.length);
+  return { victims: keys, chosenNow: true };
+}

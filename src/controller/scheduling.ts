@@ -1,0 +1,177 @@
+// Priorities, queues and preemption marks: the QueueView the lifecycle decides with
+// (src/serving/request-lifecycle.ts), kept from the cache of PriorityClasses and requests and
+// from the reconciler's own writes. State it keeps, and why:
+//  - `queues`: each profile's Pending requests in order (src/serving/queue.ts), for positions and
+//    StrictFIFO's head;
+//  - `victims`: bound requests chosen to make room, until their nodes are gone;
+//  - `nominations`: requests that preempted, until they are bound (or gone, or the nomination
+//    times out): nothing of lower priority takes the capacity being freed for them, so a
+//    preemption is never undone by a smaller request slipping in, and nobody preempts twice.
+import type { ResourceRequest } from '../api/index.js';
+import { keyOf } from '../kube/objects.js';
+import {
+  globalDefault,
+  resolvePriority,
+  type PriorityClassInfo,
+  type Resolved,
+} from '../serving/priority.js';
+import { ProfileQueues, type Queueing } from '../serving/queue.js';
+import { profileOf, waitingForCapacity, type QueueView } from '../serving/request-lifecycle.js';
+
+/** A PriorityClass as the API serves it (scheduling.k8s.io/v1): value and policy at the top. */
+export interface PriorityClass {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; resourceVersion?: string };
+  value: number;
+  globalDefault?: boolean;
+  preemptionPolicy?: 'Never' | 'PreemptLowerPriority';
+  description?: string;
+}
+
+export const classInfo = (c: PriorityClass): PriorityClassInfo => ({
+  name: c.metadata.name,
+  value: c.value,
+  ...(c.globalDefault ? { globalDefault: true } : {}),
+  ...(c.preemptionPolicy ? { preemptionPolicy: c.preemptionPolicy } : {}),
+});
+
+/** How long capacity stays set aside for a preemptor that does not come to take it. */
+export const NOMINATION_MS = 60_000;
+
+interface Nomination {
+  priority: number;
+  until: number;
+  /** Victims whose nodes are not all gone yet. */
+  victims: Set<string>;
+}
+
+export interface SchedulingDeps {
+  classes(): Iterable<PriorityClass>;
+  priorityClass(name: string): PriorityClass | undefined;
+  queueing(profile: string): Queueing | undefined;
+  now(): number;
+  /** These requests should be reconciled (a victim, the new head of a StrictFIFO queue). */
+  wake(keys: readonly string[]): void;
+  /** Every waiting request should try again (a nomination ended). */
+  retryPending(): void;
+}
+
+export class Scheduling implements QueueView {
+  readonly queues = new ProfileQueues();
+  private readonly victims = new Map<string, { by: string; message: string }>();
+  private readonly nominations = new Map<string, Nomination>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly d: SchedulingDeps) {}
+
+  priority(rr: ResourceRequest): Resolved {
+    let fallback: PriorityClassInfo | undefined;
+    return resolvePriority(
+      rr,
+      (name) => {
+        const c = this.d.priorityClass(name);
+        return c ? classInfo(c) : undefined;
+      },
+      rr.spec.priorityClassName
+        ? undefined
+        : (fallback ??= globalDefault([...this.d.classes()].map(classInfo))),
+    );
+  }
+
+  position(rr: ResourceRequest): number | undefined {
+    return this.queues.position(keyOf(rr));
+  }
+
+  waitFor(rr: ResourceRequest, priority: number): string | undefined {
+    const key = keyOf(rr);
+    const now = this.d.now();
+    for (const [by, n] of this.nominations)
+      if (by !== key && n.until > now && n.priority > priority)
+        return `waiting: capacity is being freed by preemption for ${by} (priority ${n.priority})`;
+    const profile = profileOf(rr);
+    if (this.d.queueing(profile) !== 'StrictFIFO') return undefined;
+    const head = this.queues.head(profile);
+    if (!head || head.key === key || !this.queues.has(key)) return undefined;
+    return `waiting behind ${head.key}, the head of the StrictFIFO queue of profile ${profile}`;
+  }
+
+  preemption(rr: ResourceRequest): { by: string; message: string } | undefined {
+    return this.victims.get(keyOf(rr));
+  }
+
+  /** The request as it now is (cache or our own later write), or gone (`undefined`). */
+  observe(key: string, rr: ResourceRequest | undefined): void {
+    if (
+      rr &&
+      this.victims.has(key) &&
+      !(rr.status?.nodes ?? []).some((n) => n.state !== 'Released')
+    )
+      this.victimDone(key);
+    if (!rr) {
+      if (this.victims.has(key)) this.victimDone(key);
+      this.endNomination(key);
+    } else if (!waitingForCapacity(rr)) this.endNomination(key);
+    const resolved = rr && waitingForCapacity(rr) ? this.priority(rr) : undefined;
+    const changed = this.queues.set(
+      key,
+      rr && resolved?.ok
+        ? {
+            key,
+            profile: profileOf(rr),
+            priority: resolved.priority,
+            created: rr.metadata.creationTimestamp ?? '',
+          }
+        : undefined,
+    );
+    // Under StrictFIFO the new head may go now; nobody else was waiting on an event for it.
+    const heads = changed
+      .filter((p) => this.d.queueing(p) === 'StrictFIFO')
+      .map((p) => this.queues.head(p)?.key)
+      .filter((k): k is string => k !== undefined);
+    if (heads.length > 0) this.d.wake(heads);
+  }
+
+  /** The preemptor waiting for victims chosen earlier: their keys, or undefined. */
+  nominated(key: string): readonly string[] | undefined {
+    const n = this.nominations.get(key);
+    if (!n || n.until <= this.d.now()) return undefined;
+    return [...n.victims];
+  }
+
+  /** `by` preempts `victims`: they are told (reconciled), and the capacity is set aside for it. */
+  nominate(by: string, priority: number, victims: readonly string[], message: string): void {
+    for (const v of victims) this.victims.set(v, { by, message });
+    const until = this.d.now() + NOMINATION_MS;
+    this.nominations.set(by, { priority, until, victims: new Set(victims) });
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.nominations.get(by)?.until === until) this.endNomination(by);
+    }, NOMINATION_MS);
+    timer.unref();
+    this.timers.add(timer);
+    this.d.wake(victims);
+  }
+
+  /** Victims being preempted now (for tests and the metric). */
+  preempting(): string[] {
+    return [...this.victims.keys()];
+  }
+
+  /** A new leader: marks and nominations of the last term are gone with its memory. */
+  reset(): void {
+    this.victims.clear();
+    for (const n of [...this.nominations.keys()]) this.nominations.delete(n);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private victimDone(key: string): void {
+    this.victims.delete(key);
+    for (const n of this.nominations.values()) n.victims.delete(key);
+  }
+
+  private endNomination(key: string): void {
+    if (this.nominations.delete(key)) this.d.retryPending();
+  }
+}
