@@ -61,6 +61,8 @@ export interface ManagerOptions {
   orphanIntervalMs?: number;
   /** How long a node no request records must stay so before the collector releases it. */
   orphanGraceMs?: number;
+  /** How often moved queue positions are written (coalesced; 5 s). */
+  queuePositionIntervalMs?: number;
   /** Called when leadership is lost: the process must exit (it may hold stale decisions). */
   onLostLeadership?: () => void;
 }
@@ -92,6 +94,7 @@ export class Manager {
   private runtimeError: string | undefined;
   private probes: ProbeServer | undefined;
   private pendingGauge: NodeJS.Timeout | undefined;
+  private positions: NodeJS.Timeout | undefined;
   private readonly recorder: KubeEventRecorder;
   private readonly collector: OrphanCollector;
   /** Stops the collector when leadership ends. */
@@ -359,6 +362,10 @@ export class Manager {
     ]);
     this.inventory.refresh();
     this.pendingGauge = setInterval(() => this.observeGauges(), this.o.gaugeIntervalMs ?? 5000);
+    this.positions = setInterval(() => {
+      if (this.leading) this.requestController.refreshPositions();
+    }, this.o.queuePositionIntervalMs ?? 5000);
+    this.positions.unref();
     this.pendingGauge.unref();
     if (!signal.aborted) {
       if (this.o.leaderElection) {
@@ -380,6 +387,7 @@ export class Manager {
     await this.stopControllers();
     this.config.stop();
     clearInterval(this.pendingGauge);
+    clearInterval(this.positions);
     await Promise.allSettled(informers);
     await this.runtime?.close();
     await this.probes?.close();

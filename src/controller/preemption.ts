@@ -46,6 +46,7 @@ export function candidatesFor(
       key: k,
       priority: p.priority,
       boundAt: other.status?.startTime ?? other.metadata.creationTimestamp ?? '',
+      created: other.metadata.creationTimestamp ?? '',
     });
   }
   return out;

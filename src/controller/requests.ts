@@ -11,6 +11,8 @@ import { Controller } from '../runtime/controller.js';
 import type { Clock } from '../support/time.js';
 import { statusOnlyChange } from '../runtime/predicates.js';
 import type { InventoryWatch } from './inventory.js';
+import type { Scheduling } from './scheduling.js';
+import { positionWorthWriting } from '../serving/queue.js';
 import {
   RequestReconciler,
   type CapacityListener,
@@ -21,6 +23,8 @@ export class RequestController {
   readonly controller: Controller;
   readonly reconciler: RequestReconciler;
   private pendingScheduled = false;
+  private positionsSeen = -1;
+  private readonly scheduling: Scheduling | undefined;
 
   constructor(
     private readonly requests: Informer<ResourceRequest>,
@@ -42,6 +46,7 @@ export class RequestController {
     // newer request never takes capacity an older one of the same priority is waiting for just
     // because it was listed first.
     const scheduling = deps.scheduling;
+    this.scheduling = scheduling;
     const priority = (key: string) => {
       const rr = requests.get(key);
       if (!rr || !scheduling) return 0;
@@ -98,6 +103,27 @@ export class RequestController {
       for (const rr of RequestReconciler.pending(this.requests.list()))
         this.controller.queue.add(keyOf(rr));
     });
+  }
+
+  /**
+   * Queue positions that moved enough to be worth a write (src/serving/queue.ts) are rewritten
+   * by reconciling their requests; one scan per call, and none when no position moved since the
+   * last one. The manager calls it every few seconds: positions are coalesced, not a write per
+   * move.
+   */
+  refreshPositions(): void {
+    const scheduling = this.scheduling;
+    if (!scheduling) return;
+    const version = scheduling.queues.version();
+    if (version === this.positionsSeen) return;
+    this.positionsSeen = version;
+    for (const profile of scheduling.queues.profiles()) {
+      scheduling.queues.entries(profile).forEach((e, i) => {
+        const rr = this.requests.get(e.key);
+        if (rr?.status?.phase !== 'Pending') return; // not tried yet: its first write says it
+        if (positionWorthWriting(rr.status.queuePosition, i + 1)) this.controller.queue.add(e.key);
+      });
+    }
   }
 
   /** These requests, now (a preemption's victims, a new StrictFIFO head). */

@@ -13,12 +13,17 @@ export interface Candidate {
   priority: number;
   /** When it was bound (its startTime): the most recent goes first among equals. */
   boundAt: string;
+  /** Its creationTimestamp: within the same second of binding, the newest goes first. */
+  created?: string;
 }
+
+const later = (a: string, b: string) => (a > b ? -1 : a < b ? 1 : 0);
 
 /** The order victims are taken in. */
 export const victimOrder = (a: Candidate, b: Candidate): number =>
   a.priority - b.priority ||
-  (a.boundAt > b.boundAt ? -1 : a.boundAt < b.boundAt ? 1 : 0) ||
+  later(a.boundAt, b.boundAt) ||
+  later(a.created ?? '', b.created ?? '') ||
   (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /**

@@ -21,6 +21,8 @@ export const queueOrder = (a: QueueEntry, b: QueueEntry): number =>
 export class ProfileQueues {
   private readonly queues = new Map<string, QueueEntry[]>();
   private readonly byKey = new Map<string, QueueEntry>();
+  /** Moves every time an entry comes, goes or moves: positions may have changed. */
+  private changes = 0;
 
   /**
    * Puts `key` in its profile's queue as `entry`, or takes it out (`undefined`). Returns the
@@ -30,6 +32,7 @@ export class ProfileQueues {
     const old = this.byKey.get(key);
     if (old && entry && queueOrder(old, entry) === 0 && old.profile === entry.profile) return [];
     const changed = new Set<string>();
+    if (old || entry) this.changes++;
     if (old) {
       const q = this.queues.get(old.profile)!;
       const i = this.indexOf(q, old);
@@ -70,6 +73,11 @@ export class ProfileQueues {
 
   profiles(): string[] {
     return [...this.queues.keys()];
+  }
+
+  /** A counter of changes: equal twice, and no position moved in between. */
+  version(): number {
+    return this.changes;
   }
 
   size(): number {

@@ -140,6 +140,21 @@ describe('api validation', () => {
         ),
       ).to.have.length(1);
     });
+    it('refuses setting, changing or removing priorityClassName once created', () => {
+      const refused = [
+        '.priorityClassName: priorityClassName is immutable; only count, minCount, activeDeadlineSeconds and expiresAt may change (delete and recreate the ResourceRequest to change it)',
+      ];
+      const low = { count: 2, priorityClassName: 'low' };
+      expect(messages({ count: 2, priorityClassName: 'high' }, low)).to.deep.equal(refused);
+      expect(messages({ count: 2, priorityClassName: 'high' }, { count: 2 })).to.deep.equal(
+        refused,
+      );
+      expect(messages({ count: 2 }, low)).to.deep.equal(refused);
+      // Unchanged, it does not stand in the way of a resize.
+      expect(messages({ count: 3, priorityClassName: 'low' }, low)).to.deep.equal([]);
+      // On create there is no old object: any valid class may be named.
+      expect(messages({ count: 2, priorityClassName: 'high' })).to.deep.equal([]);
+    });
     it('names every spec field but the size and the expiry as immutable', () => {
       const mutable = ['count', 'minCount', 'activeDeadlineSeconds', 'expiresAt'];
       const fields = Object.keys(spec.properties as object).filter((f) => !mutable.includes(f));

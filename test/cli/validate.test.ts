@@ -79,7 +79,7 @@ describe('berth validate', () => {
       'test/fixtures/invalid-config',
     );
     expect(r.status).to.equal(1);
-    expect(r.stdout).to.match(/53 Berth document\(s\) checked/);
+    expect(r.stdout).to.match(/61 Berth document\(s\) checked/);
   });
 
   it('prints usage and exits 2 without files', () => {

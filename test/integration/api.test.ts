@@ -3,10 +3,13 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { KINDS } from '../../src/api/kinds.js';
 import { invalidCases, loadDocuments, repoRoot, yamlFiles } from '../support/fixtures.js';
 import { createNamespace, kubectl, kubectlOk, useControlPlane } from './harness.js';
 
 const exampleFiles = yamlFiles(join(repoRoot, 'examples'));
+const namespaced = (kind: unknown) =>
+  KINDS.some((k) => k.kind === kind && k.scope === 'Namespaced');
 
 describe('integration: the API on a real API server', function () {
   this.timeout(120_000);
@@ -24,6 +27,7 @@ describe('integration: the API on a real API server', function () {
       'hostpools.berth.dev',
       'resourcerequests.berth.dev',
       'storagepools.berth.dev',
+      'tenantquotas.berth.dev',
     ]);
   });
 
@@ -56,7 +60,9 @@ describe('integration: the API on a real API server', function () {
 
   it('shows printer columns, categories and kubectl explain descriptions', async () => {
     const rr = await kubectlOk(['get', 'rr', '-A']);
-    expect(rr.split('\n')[0]).to.match(/^NAMESPACE\s+NAME\s+PHASE\s+READY\s+PROFILE\s+AGE$/);
+    expect(rr.split('\n')[0]).to.match(
+      /^NAMESPACE\s+NAME\s+PHASE\s+READY\s+PROFILE\s+PRIORITY\s+AGE$/,
+    );
     expect(rr).to.match(/team-ci\s+runners\s+burst\s+/);
     expect((await kubectlOk(['get', 'hp'])).split('\n')[0]).to.match(
       /^NAME\s+ZONE\s+HOSTS\s+CPU\s+MEMORY\s+AGE$/,
@@ -91,7 +97,7 @@ describe('integration: the API on a real API server', function () {
           ...c.doc,
           metadata: {
             ...(c.doc.metadata as object),
-            ...(c.doc.kind === 'ResourceRequest' ? { namespace: ns } : {}),
+            ...(namespaced(c.doc.kind) ? { namespace: ns } : {}),
           },
         };
         const r = await kubectl(['create', '-f', '-'], { stdin: stringify(doc) });
@@ -117,6 +123,20 @@ describe('integration: the API on a real API server', function () {
       'resources is immutable; only count, minCount, activeDeadlineSeconds and expiresAt may change',
     );
     expect(r.stderr, r.stderr).to.match(/spec\.resources: Invalid value/);
+    // priorityClassName is immutable once created, and setting it later is a change too.
+    const priority = await kubectl([
+      'patch',
+      'rr',
+      'e2e',
+      '-n',
+      'team-ci',
+      '--type=merge',
+      '-p',
+      '{"spec":{"priorityClassName":"high"}}',
+    ]);
+    expect(priority.code).to.not.equal(0);
+    expect(priority.stderr).to.include('priorityClassName is immutable');
+    expect(priority.stderr, priority.stderr).to.match(/spec\.priorityClassName: Invalid value/);
     const meta = await kubectl(['label', 'rr', 'e2e', '-n', 'team-ci', 'owner=ci']);
     expect(meta.code, 'metadata stays editable').to.equal(0);
   });
