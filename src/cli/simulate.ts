@@ -9,9 +9,11 @@ import {
   type OperatorConfig,
   type ResourceRequest,
   type StoragePool,
+  type TenantQuota,
 } from '../api/index.js';
 import { lineOf, readDocuments } from '../config/documents.js';
 import { DEFAULT_CONFIG } from '../deploy/manifests.js';
+import type { PriorityClassInfo } from '../serving/priority.js';
 import { simulate } from '../sim/simulate.js';
 import { render } from './table.js';
 
@@ -19,10 +21,11 @@ export const SIMULATE_USAGE = `Usage: berth simulate -f PATH [-f PATH...] [-o js
        berth simulate --from-cluster -f CHANGES [--config FILE | --config-map NS/NAME]
                       [--fail-on-pending] [--kubeconfig PATH] [-o json|yaml|table]
 
-Reads HostPools, StoragePools, ResourceRequests and one OperatorConfig (default: one profile
-"default" with the hosts provisioner and firstFit) from files or folders, serves the requests in
-input order with the operator's engine and provisioner stack, and prints the statuses the operator
-would write. Pending requests are results (exit 0); invalid input exits 1. --now fixes the clock
+Reads HostPools, StoragePools, ResourceRequests, TenantQuotas, PriorityClasses
+(scheduling.k8s.io/v1) and one OperatorConfig (default: one profile "default" with the hosts
+provisioner and firstFit) from files or folders, serves the requests as the operator's queues
+would (by priority, then input order; StrictFIFO, quotas and preemption included) with the
+operator's engine and provisioner stack, and prints the statuses the operator would write. Pending requests are results (exit 0); invalid input exits 1. --now fixes the clock
 of condition timestamps (default 1970-01-01T00:00:00Z, so the same input prints the same output).
 Requests of profiles with external provisioners (webhook, module) are reported, not simulated:
 a simulation never calls them.
@@ -73,9 +76,17 @@ export async function simulateCommand(args: string[]): Promise<number> {
   const hostPools: HostPool[] = [];
   const storagePools: StoragePool[] = [];
   const requests: ResourceRequest[] = [];
+  const tenantQuotas: TenantQuota[] = [];
+  const priorityClasses: PriorityClassInfo[] = [];
   const configs: Array<{ config: OperatorConfig; file: string }> = [];
   for (const doc of documents) {
     const value = doc.value as { apiVersion?: unknown; kind?: unknown };
+    if (value.apiVersion === 'scheduling.k8s.io/v1' && value.kind === 'PriorityClass') {
+      const pc = priorityClassOf(doc.value);
+      if (typeof pc === 'string') errors.push(`${doc.file}:${lineOf(doc, [])}: ${pc}`);
+      else priorityClasses.push(pc);
+      continue;
+    }
     if (typeof value.apiVersion !== 'string' || !value.apiVersion.startsWith('berth.dev/'))
       continue;
     const issues = validateDocument(doc.value);
@@ -87,6 +98,7 @@ export async function simulateCommand(args: string[]): Promise<number> {
     if (value.kind === 'HostPool') hostPools.push(doc.value as HostPool);
     else if (value.kind === 'StoragePool') storagePools.push(doc.value as StoragePool);
     else if (value.kind === 'ResourceRequest') requests.push(doc.value as ResourceRequest);
+    else if (value.kind === 'TenantQuota') tenantQuotas.push(doc.value as TenantQuota);
     else if (value.kind === 'OperatorConfig')
       configs.push({ config: doc.value as OperatorConfig, file: doc.file });
   }
@@ -99,7 +111,7 @@ export async function simulateCommand(args: string[]): Promise<number> {
   if (fromCluster) {
     const { whatIf } = await import('./what-if.js');
     return whatIf(
-      { hostPools, storagePools, requests, configs },
+      { hostPools, storagePools, requests, configs, tenantQuotas, priorityClasses },
       {
         format: format as 'json' | 'yaml' | 'table',
         now,
@@ -116,9 +128,46 @@ export async function simulateCommand(args: string[]): Promise<number> {
   const baseDir = chosen ? dirname(resolve(chosen.file)) : process.cwd();
   // A simulation never makes machines: profiles with a webhook or module are reported, not run.
   const result = await simulate(
-    { hostPools, storagePools, requests, config, baseDir, localOnly: true },
+    {
+      hostPools,
+      storagePools,
+      requests,
+      config,
+      baseDir,
+      localOnly: true,
+      tenantQuotas,
+      priorityClasses,
+    },
     now,
   );
   process.stdout.write(render(result, format as 'json' | 'yaml' | 'table', requests));
   return 0;
+}
+
+/** The part of a PriorityClass the simulation reads, or why the document is not one. */
+export function priorityClassOf(doc: unknown): PriorityClassInfo | string {
+  const pc = doc as {
+    metadata?: { name?: unknown };
+    value?: unknown;
+    globalDefault?: unknown;
+    preemptionPolicy?: unknown;
+  };
+  const name = pc.metadata?.name;
+  if (typeof name !== 'string' || name === '') return 'PriorityClass: metadata.name is required';
+  if (typeof pc.value !== 'number' || !Number.isInteger(pc.value))
+    return `PriorityClass ${name}: value must be an integer`;
+  if (
+    pc.preemptionPolicy !== undefined &&
+    pc.preemptionPolicy !== 'Never' &&
+    pc.preemptionPolicy !== 'PreemptLowerPriority'
+  )
+    return `PriorityClass ${name}: preemptionPolicy must be Never or PreemptLowerPriority`;
+  return {
+    name,
+    value: pc.value,
+    ...(pc.globalDefault === true ? { globalDefault: true } : {}),
+    ...(pc.preemptionPolicy
+      ? { preemptionPolicy: pc.preemptionPolicy as 'Never' | 'PreemptLowerPriority' }
+      : {}),
+  };
 }

@@ -8,17 +8,20 @@ import {
   HOST_POOLS,
   RESOURCE_REQUESTS,
   STORAGE_POOLS,
+  TENANT_QUOTAS,
   formatIssue,
   validateDocument,
   type HostPool,
   type OperatorConfig,
   type ResourceRequest,
   type StoragePool,
+  type TenantQuota,
 } from '../api/index.js';
 import { DEFAULT_CONFIG } from '../deploy/manifests.js';
 import { KubeError } from '../kube/client.js';
 import { listAll } from '../kube/list.js';
-import { collectionPath, objectPath } from '../kube/paths.js';
+import { PRIORITY_CLASSES, collectionPath, objectPath } from '../kube/paths.js';
+import type { PriorityClassInfo } from '../serving/priority.js';
 import { KubeRest, loadKubeConfig } from '../kube/rest.js';
 import { simulate, type SimulationOutput } from '../sim/simulate.js';
 import { render } from './table.js';
@@ -28,6 +31,8 @@ export interface Changes {
   storagePools: StoragePool[];
   requests: ResourceRequest[];
   configs: Array<{ config: OperatorConfig; file: string }>;
+  tenantQuotas: TenantQuota[];
+  priorityClasses: PriorityClassInfo[];
 }
 
 export interface WhatIfOptions {
@@ -119,10 +124,15 @@ async function chooseConfig(
 export async function whatIf(changes: Changes, o: WhatIfOptions): Promise<number> {
   const rest = new KubeRest(loadKubeConfig(o.kubeconfig), 'berth-cli');
   try {
-    const [hostPools, storagePools, requests] = await Promise.all([
+    const [hostPools, storagePools, requests, quotas, classes] = await Promise.all([
       listAll<HostPool>(rest, collectionPath(HOST_POOLS)),
       listAll<StoragePool>(rest, collectionPath(STORAGE_POOLS)),
       listAll<ResourceRequest>(rest, collectionPath(RESOURCE_REQUESTS)),
+      listAll<TenantQuota>(rest, collectionPath(TENANT_QUOTAS)),
+      listAll<PriorityClassInfo & { metadata: { name: string } }>(
+        rest,
+        collectionPath(PRIORITY_CLASSES),
+      ),
     ]);
     const { config, baseDir, from } = await chooseConfig(changes, o, rest);
     console.error(`berth simulate: the cluster's state plus the changes, with ${from}`);
@@ -136,6 +146,16 @@ export async function whatIf(changes: Changes, o: WhatIfOptions): Promise<number
         config,
         baseDir,
         localOnly: true,
+        tenantQuotas: overlay(quotas, changes.tenantQuotas),
+        priorityClasses: overlayClasses(
+          classes.map((c) => ({
+            name: c.metadata.name,
+            value: c.value,
+            ...(c.globalDefault ? { globalDefault: true } : {}),
+            ...(c.preemptionPolicy ? { preemptionPolicy: c.preemptionPolicy } : {}),
+          })),
+          changes.priorityClasses,
+        ),
       },
       o.now,
     );
@@ -162,4 +182,14 @@ export async function whatIf(changes: Changes, o: WhatIfOptions): Promise<number
   } finally {
     await rest.close();
   }
+}
+
+/** The cluster's classes with those of the changes laid on top (by name). */
+function overlayClasses(
+  live: PriorityClassInfo[],
+  changes: PriorityClassInfo[],
+): PriorityClassInfo[] {
+  const byName = new Map(live.map((c) => [c.name, c]));
+  for (const c of changes) byName.set(c.name, c);
+  return [...byName.values()];
 }

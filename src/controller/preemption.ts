@@ -9,47 +9,18 @@ import { keyOf } from '../kube/objects.js';
 import type { Metrics } from '../observability/metrics.js';
 import { minCountOf } from '../provisioning/index.js';
 import type { Runtime } from '../provisioning/runtime.js';
-import { chooseVictims, type Candidate } from '../serving/preemption.js';
-import { profileOf } from '../serving/request-lifecycle.js';
-import { isLive, requestRef } from '../serving/request-status.js';
+import { candidatesFor, chooseVictims } from '../serving/preemption.js';
+import { profileOf, type ServingView } from '../serving/request-lifecycle.js';
+import { requestRef } from '../serving/request-status.js';
 import type { Scheduling } from './scheduling.js';
 
 export interface PreemptionDeps {
   scheduling: Scheduling;
   requests(): readonly ResourceRequest[];
   runtime(): Runtime;
+  /** The runtime with the queues, as the decisions see it. */
+  view: ServingView;
   metrics: Metrics;
-}
-
-const onHost = (n: { hostPool?: string; host?: string }) => !!n.hostPool && !!n.host;
-
-/** Bound requests `rr` may preempt: strictly lower priority, preemptible, engine-owned nodes. */
-export function candidatesFor(
-  d: PreemptionDeps,
-  rr: ResourceRequest,
-  priority: number,
-): Candidate[] {
-  const key = keyOf(rr);
-  const runtime = d.runtime();
-  const out: Candidate[] = [];
-  for (const other of d.requests()) {
-    const k = keyOf(other);
-    if (k === key || other.metadata.deletionTimestamp || other.status?.phase === 'Expired')
-      continue;
-    const held = (other.status?.nodes ?? []).filter((n) => n.state !== 'Released');
-    if (!held.some(isLive) || !held.every(onHost)) continue;
-    if (d.scheduling.preemption(other)) continue; // already going
-    if (runtime.profile(profileOf(other))?.preemptible === false) continue;
-    const p = d.scheduling.priority(other);
-    if (!p.ok || p.priority >= priority) continue;
-    out.push({
-      key: k,
-      priority: p.priority,
-      boundAt: other.status?.startTime ?? other.metadata.creationTimestamp ?? '',
-      created: other.metadata.creationTimestamp ?? '',
-    });
-  }
-  return out;
 }
 
 /**
@@ -72,7 +43,7 @@ export async function preemptFor(
   const probe = await d.runtime().preemptionProbe?.(profile, ref, minCountOf(ref), signal);
   if (!probe || signal.aborted) return undefined;
   // Synchronous from the list to the marks: nothing changes the ledger in between.
-  const candidates = candidatesFor(d, rr, resolved.priority);
+  const candidates = candidatesFor(d.requests(), rr, resolved.priority, d.view);
   const victims = chooseVictims(resolved.priority, candidates, (v) => probe(v.map((c) => c.key)));
   if (!victims || victims.length === 0) return undefined;
   const keys = victims.map((v) => v.key);

@@ -344,6 +344,7 @@ export class RequestReconciler {
           scheduling: this.d.scheduling,
           requests: this.d.list,
           runtime: this.d.runtime,
+          view: this.view(),
           metrics: this.d.metrics,
         },
         rr,

@@ -7,6 +7,9 @@
 // `fits(victims)` answers whether the request would be served with those requests' nodes gone; the
 // controller asks the engine with their reservations set aside (a dry run). It must be monotone —
 // taking more away never makes a fit fail — which holding capacity is.
+import type { ResourceRequest } from '../api/index.js';
+import { profileOf, type ServingView } from './request-lifecycle.js';
+import { isLive } from './request-status.js';
 
 export interface Candidate {
   key: string;
@@ -52,4 +55,41 @@ export function chooseVictims(
     if (fits(without)) victims = without;
   }
   return victims;
+}
+
+const onHost = (n: { hostPool?: string; host?: string }) => !!n.hostPool && !!n.host;
+const keyOf = (rr: ResourceRequest) => `${rr.metadata.namespace ?? ''}/${rr.metadata.name}`;
+
+/**
+ * Bound requests `rr` may preempt: strictly lower priority, of a preemptible profile, not being
+ * deleted or preempted already, and holding only capacity the engine owns (nodes on HostPool
+ * hosts; a node of an external provisioner cannot be taken back by the engine's what-if).
+ */
+export function candidatesFor(
+  requests: Iterable<ResourceRequest>,
+  rr: ResourceRequest,
+  priority: number,
+  view: ServingView,
+): Candidate[] {
+  const key = keyOf(rr);
+  const q = view.queue;
+  const out: Candidate[] = [];
+  for (const other of requests) {
+    const k = keyOf(other);
+    if (k === key || other.metadata.deletionTimestamp || other.status?.phase === 'Expired')
+      continue;
+    const held = (other.status?.nodes ?? []).filter((n) => n.state !== 'Released');
+    if (!held.some(isLive) || !held.every(onHost)) continue;
+    if (q?.preemption(other)) continue; // already going
+    if (view.profile(profileOf(other))?.preemptible === false) continue;
+    const p = q ? q.priority(other) : { ok: true as const, priority: 0 };
+    if (!p.ok || p.priority >= priority) continue;
+    out.push({
+      key: k,
+      priority: p.priority,
+      boundAt: other.status?.startTime ?? other.metadata.creationTimestamp ?? '',
+      created: other.metadata.creationTimestamp ?? '',
+    });
+  }
+  return out;
 }

@@ -58,6 +58,8 @@ export interface ServingView {
         scaleDownOrder?: 'NewestFirst' | 'OldestFirst';
         onHostLoss?: 'Keep' | 'Replace';
         hostLossGraceMs?: number;
+        queueing?: 'BestEffortFIFO' | 'StrictFIFO';
+        preemptible?: boolean;
       }
     | undefined;
   profileNames(): string[];
