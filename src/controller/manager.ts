@@ -123,6 +123,8 @@ export class Manager {
       classes: () => this.priorityClasses.list(),
       priorityClass: (name) => this.priorityClasses.get(name),
       queueing: (profile) => this.runtime?.profile(profile)?.queueing,
+      usesHosts: (profile) =>
+        this.runtime?.profile(profile)?.provisioners.some((p) => p.type === 'hosts') ?? false,
       now: () => Date.now(),
       wake: (keys) => this.requestController.wake(keys),
       retryPending: () => this.requestController.enqueuePending(),

@@ -15,8 +15,13 @@ import {
   type PriorityClassInfo,
   type Resolved,
 } from '../serving/priority.js';
-import { ProfileQueues, type Queueing } from '../serving/queue.js';
-import { profileOf, waitingForCapacity, type QueueView } from '../serving/request-lifecycle.js';
+import { ProfileQueues, queueOrder, type Queueing } from '../serving/queue.js';
+import {
+  profileOf,
+  queuedForCapacity,
+  waitingForCapacity,
+  type QueueView,
+} from '../serving/request-lifecycle.js';
 
 /** A PriorityClass as the API serves it (scheduling.k8s.io/v1): value and policy at the top. */
 export interface PriorityClass {
@@ -50,6 +55,8 @@ export interface SchedulingDeps {
   classes(): Iterable<PriorityClass>;
   priorityClass(name: string): PriorityClass | undefined;
   queueing(profile: string): Queueing | undefined;
+  /** Whether the profile places nodes on HostPool hosts (what preemption frees). */
+  usesHosts(profile: string): boolean;
   now(): number;
   /** These requests should be reconciled (a victim, the new head of a StrictFIFO queue). */
   wake(keys: readonly string[]): void;
@@ -86,13 +93,19 @@ export class Scheduling implements QueueView {
   waitFor(rr: ResourceRequest, priority: number): string | undefined {
     const key = keyOf(rr);
     const now = this.d.now();
-    for (const [by, n] of this.nominations)
-      if (by !== key && n.until > now && n.priority > priority)
-        return `waiting: capacity is being freed by preemption for ${by} (priority ${n.priority})`;
     const profile = profileOf(rr);
+    // Preemption frees host capacity: only requests that could take it wait for the preemptor.
+    if (this.d.usesHosts(profile))
+      for (const [by, n] of this.nominations)
+        if (by !== key && n.until > now && n.priority > priority)
+          return `waiting: capacity is being freed by preemption for ${by} (priority ${n.priority})`;
     if (this.d.queueing(profile) !== 'StrictFIFO') return undefined;
     const head = this.queues.head(profile);
-    if (!head || head.key === key || !this.queues.has(key)) return undefined;
+    if (!head || head.key === key) return undefined;
+    // Compared, not looked up: a request that waited on its quota is out of the queue, and
+    // comes back behind whoever is ahead of it.
+    const mine = { key, profile, priority, created: rr.metadata.creationTimestamp ?? '' };
+    if (queueOrder(head, mine) >= 0) return undefined;
     return `waiting behind ${head.key}, the head of the StrictFIFO queue of profile ${profile}`;
   }
 
@@ -112,7 +125,11 @@ export class Scheduling implements QueueView {
       if (this.victims.has(key)) this.victimDone(key);
       this.endNomination(key);
     } else if (!waitingForCapacity(rr)) this.endNomination(key);
-    const resolved = rr && waitingForCapacity(rr) ? this.priority(rr) : undefined;
+    // A request held back by its namespace's quota waits for the quota, not for capacity: it is
+    // out of the queue, so it neither heads a StrictFIFO queue (blocking other namespaces) nor
+    // takes a place in line.
+    const queued = rr && queuedForCapacity(rr);
+    const resolved = queued ? this.priority(rr) : undefined;
     const changed = this.queues.set(
       key,
       rr && resolved?.ok
@@ -171,7 +188,15 @@ export class Scheduling implements QueueView {
     for (const n of this.nominations.values()) n.victims.delete(key);
   }
 
+  /**
+   * The preemptor is served, gone, or gave up: victims it marked that have not started releasing
+   * keep their nodes (one that did finishes, its nodes being on record as Releasing).
+   */
   private endNomination(key: string): void {
-    if (this.nominations.delete(key)) this.d.retryPending();
+    const n = this.nominations.get(key);
+    if (!n) return;
+    this.nominations.delete(key);
+    for (const v of n.victims) if (this.victims.get(v)?.by === key) this.victims.delete(v);
+    this.d.retryPending();
   }
 }

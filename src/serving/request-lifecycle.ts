@@ -98,6 +98,21 @@ export function waitingForCapacity(rr: ResourceRequest): boolean {
 }
 
 /**
+ * In its profile's queue: waiting for capacity, and not held back by its namespace's quota (that
+ * one waits for the quota: it takes no place in line and heads no StrictFIFO queue, so one
+ * namespace at its limit never holds up the others).
+ */
+export function queuedForCapacity(rr: ResourceRequest): boolean {
+  return (
+    waitingForCapacity(rr) &&
+    !(
+      !(rr.status?.nodes ?? []).some(isLive) &&
+      findCondition(rr.status?.conditions, 'Allocated')?.reason === 'QuotaExceeded'
+    )
+  );
+}
+
+/**
  * The request with what the queues say of it folded into its status, so every status built
  * from it carries them: its priority, resolved once, and its place in the queue when that moved
  * enough to be worth a write (src/serving/queue.ts).

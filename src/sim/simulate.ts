@@ -28,6 +28,7 @@ import {
   preempting,
   profileOf,
   quotaExceeded,
+  queuedForCapacity,
   released,
   waitingForCapacity,
   type QueueView,
@@ -135,7 +136,8 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
       const profile = profileOf(rr);
       if (runtime.profile(profile)?.queueing !== 'StrictFIFO') return undefined;
       const head = queues.head(profile);
-      return head && head.key !== keyOf(rr) && queues.has(keyOf(rr))
+      const mine = order(rr);
+      return head && head.key !== mine.key && queueOrder(head, mine) < 0
         ? `waiting behind ${head.key}, the head of the StrictFIFO queue of profile ${profile}`
         : undefined;
     },
@@ -151,7 +153,7 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
     queue,
   };
   const entryOf = (rr: ResourceRequest): QueueEntry | undefined => {
-    if (!waitingForCapacity(rr)) return undefined;
+    if (!queuedForCapacity(rr)) return undefined;
     const p = queue.priority(rr);
     return p.ok
       ? {
