@@ -1,4 +1,4 @@
-// The three custom resource kinds: their schemas plus everything a CRD needs beyond a schema.
+// The four custom resource kinds: their schemas plus everything a CRD needs beyond a schema.
 import type { TObject } from '@sinclair/typebox';
 import { GROUP, VERSION } from './common.js';
 import { HostPool } from './hostpool.js';

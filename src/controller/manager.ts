@@ -215,6 +215,7 @@ export class Manager {
     this.priorityClasses.addHandlers({ add: retry, update: retry });
     this.tenantQuotas.addHandlers({
       add: retry,
+      delete: retry,
       update: (old, q) => {
         if (!statusOnlyChange(old, q)) retry();
       },

@@ -131,6 +131,12 @@ export const POOL_ADMIN_RULES: PolicyRule[] = [
     verbs: ['get', 'list', 'watch'],
     why: 'see usage and every request',
   },
+  {
+    apiGroups: ['scheduling.k8s.io'],
+    resources: ['priorityclasses'],
+    verbs: ['get', 'list', 'watch'],
+    why: 'see the priorities requests name (berth simulate --from-cluster reads them)',
+  },
 ];
 
 export const stripWhy = (rules: PolicyRule[]) =>

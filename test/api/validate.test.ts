@@ -25,12 +25,25 @@ describe('api validation', () => {
       expect(
         new Set(of('StoragePool').map((p) => (p.spec as { scope: string }).scope)),
       ).to.have.keys('Host', 'Cluster', 'Zone');
-      expect(of('ResourceRequest')).to.have.length(6);
+      // `kubectl apply -f examples/` applies six; examples/preemption/ holds a seventh, applied
+      // after them (make demo), that the recursive walk of berth simulate/validate reads too.
+      expect(of('ResourceRequest')).to.have.length(7);
+      const preemption = files
+        .filter((f) => f.startsWith(join(repoRoot, 'examples/preemption') + '/'))
+        .flatMap(loadDocuments);
+      expect(
+        preemption.map((d) => `${d.kind}/${(d.metadata as { name: string }).name}`),
+      ).to.deep.equal(['ResourceRequest/demo-day']);
       expect(
         new Set(of('ResourceRequest').map((r) => (r.metadata as { namespace: string }).namespace))
           .size,
       ).to.equal(2);
       expect(of('OperatorConfig')).to.have.length(1);
+      expect(of('PriorityClass').map((d) => (d.metadata as { name: string }).name)).to.deep.equal([
+        'berth-batch',
+        'berth-interactive',
+      ]);
+      expect(of('TenantQuota')).to.have.length(2);
     });
     for (const file of files) {
       it(`${file.slice(repoRoot.length + 1)} validates`, () => {

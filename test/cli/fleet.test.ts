@@ -45,7 +45,13 @@ function servedExamples(): { pools: HostPool[]; requests: ResourceRequest[] } {
     ...p,
     status: out.hostPools.find((x) => x.name === p.metadata.name)!.status,
   }));
-  const requests = ['30-requests-team-ml.yaml', '31-requests-team-ci.yaml']
+  // Every request the simulation served (it reads examples/ recursively), so that what the
+  // pools hold is what the requests hold: demo-day, applied last, is among them.
+  const requests = [
+    '30-requests-team-ml.yaml',
+    '31-requests-team-ci.yaml',
+    'preemption/demo-day.yaml',
+  ]
     .flatMap((f) => docs<ResourceRequest>(f))
     .map((rr, i) => ({
       ...rr,

@@ -42,11 +42,27 @@ describe('berth simulate', () => {
   });
 
   it('serves the examples as the design says', () => {
-    expect(where(out, 'team-ml/training')).to.include({ phase: 'Ready', ready: '2/2' });
-    expect(where(out, 'team-ml/training').nodes).to.deep.equal([
+    // examples/preemption/demo-day (berth-interactive) is served before team-ml/training
+    // (berth-batch): it takes every GPU of the three GPU hosts, and training waits for GPUs.
+    const demoDay = where(out, 'team-ml/demo-day');
+    expect(demoDay).to.include({ phase: 'Ready', ready: '3/3' });
+    expect(demoDay.status.priority).to.equal(100000);
+    expect(demoDay.nodes).to.deep.equal([
       'rack-a2-gpu/gpu-01',
-      'rack-a2-gpu/gpu-01',
+      'rack-a2-gpu/gpu-02',
+      'rack-a2-gpu/gpu-03',
     ]);
+    const training = where(out, 'team-ml/training');
+    expect(training).to.include({ phase: 'Pending', ready: '0/2' });
+    expect(training.status.priority).to.equal(1000);
+    expect(training.nodes).to.deep.equal([]);
+    expect(training.status.explanation?.summary).to.match(
+      /0\/12 hosts fit: 8 MissingTags \[gpu\], 3 Insufficient nvidia\.com\/gpu, 1 HostMaintenance$/,
+    );
+    expect(training.status.conditions?.find((c) => c.type === 'Ready')).to.include({
+      status: 'False',
+      reason: 'InsufficientCapacity',
+    });
     expect(where(out, 'team-ml/notebooks').nodes).to.deep.equal([
       'rack-a1/a1-01',
       'rack-a1/a1-01',
@@ -56,9 +72,6 @@ describe('berth simulate', () => {
     expect(where(out, 'team-ci/build-cache').status.nodes?.[0]?.volumes).to.deep.equal([
       { name: 'cache', storagePool: 'a1-01-nvme', size: '1Ti' },
     ]);
-    expect(where(out, 'team-ml/training').status.nodes?.[0]?.volumes?.[0]?.storagePool).to.equal(
-      'zone-a-ceph',
-    );
     expect(where(out, 'team-ci/e2e').nodes).to.deep.equal([
       'rack-b1/b1-01:7002',
       'rack-b1/b1-02:7002',
@@ -90,7 +103,7 @@ describe('berth simulate', () => {
     const huge = where(out, 'team-ml/huge-model');
     expect(huge).to.include({ phase: 'Pending', ready: '0/1' });
     expect(huge.status.explanation?.summary).to.match(
-      /0\/12 hosts fit: 8 MissingTags \[gpu\], 2 Insufficient nvidia\.com\/gpu, 1 HostMaintenance, 1 Insufficient cpu/,
+      /0\/12 hosts fit: 8 MissingTags \[gpu\], 3 Insufficient nvidia\.com\/gpu, 1 HostMaintenance$/,
     );
     expect(huge.status.conditions?.find((c) => c.type === 'Ready')).to.include({
       status: 'False',
@@ -112,7 +125,13 @@ describe('berth simulate', () => {
     expect(r.status).to.equal(0);
     expect(r.stdout).to.match(/^team-ci\/runners\s+burst\s+Ready\s+16\/24\s+rack-b1\/b1-01:7000/m);
     expect(r.stdout).to.match(/^rack-b1\s+4\s+12\s+56\/64/m);
-    expect(r.stdout).to.match(/^zone-a-ceph\s+2\s+1000Gi\/100Ti/m);
+    expect(r.stdout).to.match(
+      /^team-ml\/demo-day\s+default\s+Ready\s+3\/3\s+rack-a2-gpu\/gpu-01, rack-a2-gpu\/gpu-02, rack-a2-gpu\/gpu-03$/m,
+    );
+    expect(r.stdout).to.match(/^team-ml\/training\s+default\s+Pending\s+0\/2\s+0\/2 nodes/m);
+    expect(r.stdout).to.match(/^rack-a2-gpu\s+3\s+3\s+48\/144\s+192Gi\/1152Gi/m);
+    // training, which would put its scratch volumes there, waits: nothing on zone-a-ceph.
+    expect(r.stdout).to.match(/^zone-a-ceph\s+0\s+0\/100Ti/m);
   });
 
   it('exits 1 on invalid input, naming file, line and field', () => {

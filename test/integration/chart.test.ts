@@ -190,11 +190,12 @@ describe('integration: the Helm chart and the kustomize base', function () {
       'hostpools.berth.dev',
       'resourcerequests.berth.dev',
       'storagepools.berth.dev',
+      'tenantquotas.berth.dev',
     ]);
     for (const crd of kept)
       expect(crd.metadata.annotations).to.include({ 'helm.sh/resource-policy': 'keep' });
     const dropped = await crdsOf(['--set', 'crds.keep=false']);
-    expect(dropped).to.have.length(3);
+    expect(dropped).to.have.length(4);
     for (const crd of dropped)
       expect(crd.metadata.annotations ?? {}).not.to.have.property('helm.sh/resource-policy');
     expect(await crdsOf(['--set', 'crds.install=false'])).to.deep.equal([]);
@@ -580,6 +581,7 @@ describe('integration: the Helm chart and the kustomize base', function () {
           'clusterrole.rbac.authorization.k8s.io',
           'clusterrolebinding.rbac.authorization.k8s.io',
           'configmap',
+          'customresourcedefinition.apiextensions.k8s.io',
           'customresourcedefinition.apiextensions.k8s.io',
           'customresourcedefinition.apiextensions.k8s.io',
           'customresourcedefinition.apiextensions.k8s.io',

@@ -206,6 +206,7 @@ describe('integration: control plane harness', function () {
         'hostpools.berth.dev',
         'resourcerequests.berth.dev',
         'storagepools.berth.dev',
+        'tenantquotas.berth.dev',
       ]);
       expect([...plane().crds].sort()).to.deep.equal(fromFiles);
     });

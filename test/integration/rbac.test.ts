@@ -549,6 +549,9 @@ describe('integration: least-privilege RBAC', function () {
         expect(await canI(alice, [verb, 'resourcerequests.berth.dev', '-n', a]), verb).to.equal(
           'yes',
         );
+      // She reads her namespace's quotas and what they count; only the platform team sets them.
+      for (const verb of ['get', 'list', 'watch'])
+        expect(await canI(alice, [verb, 'tenantquotas.berth.dev', '-n', a]), verb).to.equal('yes');
       // She sizes her requests herself (kubectl scale), in her namespace only.
       for (const verb of ['get', 'update', 'patch'])
         expect(
@@ -567,6 +570,12 @@ describe('integration: least-privilege RBAC', function () {
         ['update', 'resourcerequests.berth.dev', '--subresource=status', '-n', a],
         ['patch', 'resourcerequests.berth.dev', '--subresource=status', '-n', a],
         ['update', 'resourcerequests.berth.dev', '--subresource=scale', '-n', b],
+        ['create', 'tenantquotas.berth.dev', '-n', a],
+        ['update', 'tenantquotas.berth.dev', '-n', a],
+        ['patch', 'tenantquotas.berth.dev', '-n', a],
+        ['delete', 'tenantquotas.berth.dev', '-n', a],
+        ['update', 'tenantquotas.berth.dev', '--subresource=status', '-n', a],
+        ['list', 'tenantquotas.berth.dev', '-n', b],
       ];
       for (const args of no) expect(await canI(alice, args), args.join(' ')).to.equal('no');
     });
@@ -612,11 +621,18 @@ describe('integration: least-privilege RBAC', function () {
 
     it('a pool admin manages the inventory and sees every request, but writes no request or status', async () => {
       for (const verb of ['create', 'update', 'patch', 'delete', 'list', 'watch'])
-        for (const kind of ['hostpools.berth.dev', 'storagepools.berth.dev'])
+        for (const kind of [
+          'hostpools.berth.dev',
+          'storagepools.berth.dev',
+          'tenantquotas.berth.dev',
+        ])
           expect(await canI(bob, [verb, kind]), `${verb} ${kind}`).to.equal('yes');
       expect(await canI(bob, ['list', 'resourcerequests.berth.dev', '--all-namespaces'])).to.equal(
         'yes',
       );
+      // The priorities requests name (what berth simulate --from-cluster reads), read only.
+      expect(await canI(bob, ['list', 'priorityclasses.scheduling.k8s.io'])).to.equal('yes');
+      expect(await canI(bob, ['create', 'priorityclasses.scheduling.k8s.io'])).to.equal('no');
       for (const args of [
         ['create', 'resourcerequests.berth.dev', '-n', a],
         ['delete', 'resourcerequests.berth.dev', '-n', a],
