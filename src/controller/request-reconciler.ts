@@ -48,6 +48,8 @@ import {
 } from '../serving/request-lifecycle.js';
 import { msUntilExpiry } from '../serving/expiry.js';
 import type { QuotaBook } from '../serving/quota.js';
+import { queueOrder, type QueueEntry } from '../serving/queue.js';
+import { OrderedLock } from '../runtime/ordered-lock.js';
 import { preemptFor } from './preemption.js';
 import type { Scheduling } from './scheduling.js';
 import { requestIdentity, requestRef, toRecord } from '../serving/request-status.js';
@@ -123,11 +125,24 @@ function poolsOf(
   return { hostPools: [...hostPools], storagePools: [...storagePools] };
 }
 
+/**
+ * How soon a request looks again when only allocations in flight in its namespace stand between
+ * it and its quota: they end in milliseconds (a webhook's in seconds), bound or not.
+ */
+const QUOTA_CONTENDED_MS = 200;
+
 /** Bounded so a long-running operator does not grow with every request it ever finalized. */
 const MAX_FINALIZED = 100_000;
 
 export class RequestReconciler {
   private readonly unwritten = new Map<string, StackResult>();
+  /**
+   * Stacks of local profiles (hosts, multilocal: no I/O but the engine's) run one at a time, by
+   * priority then age: requests that compete for capacity just freed plan in queue order, not
+   * in the order their reconciles happen to reach the engine (a request with volumes takes a
+   * few more turns to get there). Remote stacks wait on services, so they are not held in line.
+   */
+  private readonly lane = new OrderedLock<QueueEntry>(queueOrder);
   /** Quota reservations of `unwritten` nodes: counted until the nodes are on record or gone. */
   private readonly holds = new Map<string, () => void>();
   private readonly tombstones = new Map<string, ResourceRequest>();
@@ -293,7 +308,9 @@ export class RequestReconciler {
     // Checked and counted in one synchronous call: no other worker passes a limit in between.
     const hold = this.d.quotas?.reserve(rr, step.resize?.names.length ?? rr.spec.count);
     if (hold && !hold.ok)
-      return this.apply(rr, quotaExceeded(rr, hold.violation, this.view(), this.d.now()));
+      return 'contended' in hold
+        ? { requeueAfterMs: QUOTA_CONTENDED_MS }
+        : this.apply(rr, quotaExceeded(rr, hold.violation, this.view(), this.d.now()));
     try {
       return await this.allocateHeld(rr, uid, step, profile, signal, hold?.release);
     } finally {
@@ -320,6 +337,7 @@ export class RequestReconciler {
     }
     this.running.add(uid);
     let result: StackResult;
+    const release = profile.remote ? undefined : await this.lane.acquire(this.entryOf(rr));
     try {
       result = await runStack(profile.provisioners, requestRef(rr), {
         signal,
@@ -327,6 +345,7 @@ export class RequestReconciler {
         ...(step.resize ? { names: step.resize.names, minCount: step.resize.minCount } : {}),
       });
     } finally {
+      release?.();
       this.running.delete(uid);
     }
     if (result.outcome === 'Aborted') return { requeueAfterMs: 1000 };
@@ -595,6 +614,17 @@ export class RequestReconciler {
       'Release',
       `${f.name} (${f.provisioner}): ${f.error}`,
     );
+  }
+
+  /** Where `rr` stands in line: its priority, then its age. */
+  private entryOf(rr: ResourceRequest): QueueEntry {
+    const p = this.d.scheduling?.priority(rr);
+    return {
+      key: keyOf(rr),
+      profile: profileOf(rr),
+      priority: rr.status?.priority ?? (p?.ok ? p.priority : 0),
+      created: rr.metadata.creationTimestamp ?? '',
+    };
   }
 
   private releaseHold(uid: string): void {

@@ -164,12 +164,25 @@ export class QuotaBook {
   reserve(
     rr: ResourceRequest,
     adding: number,
-  ): { ok: true; release: () => void } | { ok: false; violation: Violation } {
+  ):
+    | { ok: true; release: () => void }
+    | { ok: false; violation: Violation }
+    | { ok: false; contended: true } {
     const ns = rr.metadata.namespace ?? '';
     const quotas = this.source.quotas(ns);
     if (quotas.length === 0 || adding <= 0) return { ok: true, release: () => {} };
     const violation = firstViolation(quotas, (q) => this.used(q), rr, adding);
-    if (violation) return { ok: false, violation };
+    if (violation) {
+      // Only allocations in flight stand in the way, and they may come to nothing: not a
+      // verdict to write on the request (it would stay until usage drops), but a wait.
+      const recorded = firstViolation(
+        quotas,
+        (q) => usedBy(q, this.source.requests(q.namespace)),
+        rr,
+        adding,
+      );
+      return recorded ? { ok: false, violation: recorded } : { ok: false, contended: true };
+    }
     const id = this.next++;
     this.inflight.set(id, { rr, adding });
     return { ok: true, release: () => void this.inflight.delete(id) };

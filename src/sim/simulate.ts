@@ -230,7 +230,11 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
       const profile = runtime.profile(step.profile)!;
       if (profile.remote && input.localOnly) return notSimulated(rr, step.profile, now);
       const hold = quotas.reserve(rr, step.resize?.names.length ?? rr.spec.count);
-      if (!hold.ok) return quotaExceeded(rr, hold.violation, view, now).write?.status ?? rr.status;
+      // Served one at a time: nothing is in flight, so a refusal is always a verdict.
+      if (!hold.ok)
+        return 'violation' in hold
+          ? (quotaExceeded(rr, hold.violation, view, now).write?.status ?? rr.status)
+          : rr.status;
       try {
         const result = await runStack(profile.provisioners, requestRef(rr), {
           ...(step.resize ? { names: step.resize.names, minCount: step.resize.minCount } : {}),

@@ -829,6 +829,24 @@ describe('RequestReconciler with priorities, quotas and preemption', () => {
       expect(h.held()).to.equal(2);
     });
 
+    it('a request kept from its quota only by an allocation in flight is told nothing: it looks again shortly', async () => {
+      const h = new Harness({ hosts: 3 });
+      h.quotas = [tenantQuota('limits', { nodes: '1' })];
+      h.create(request('a', { minute: 0 }));
+      h.create(request('b', { minute: 1 }));
+      // a reserves its node synchronously, before b's reconcile runs.
+      const [ra, rb] = await Promise.all([h.reconcile('a'), h.reconcile('b')]);
+      expect(ra).to.deep.equal({});
+      expect(rb).to.deep.equal({ requeueAfterMs: 200 });
+      expect(h.get('b')?.status).to.equal(undefined);
+      expect(h.eventsOf('b')).to.deep.equal([]);
+      // Looking again, a's node is on record: now it is a verdict.
+      await h.reconcile('b');
+      expect(h.condition('b', 'Allocated')?.message).to.equal(
+        'TenantQuota team/limits: nodes used 1 + asked 1 would exceed hard 1',
+      );
+    });
+
     it('raising the quota lets the waiting request in; lowering it below usage evicts nothing', async () => {
       const h = new Harness({ hosts: 3 });
       h.quotas = [tenantQuota('limits', { nodes: '2' })];
@@ -920,6 +938,16 @@ describe('RequestReconciler with priorities, quotas and preemption', () => {
       expect(h.held()).to.equal(2);
       return h;
     }
+
+    it('two requests competing for one slot plan by priority, whichever reconcile started first', async () => {
+      const h = new Harness({ hosts: 1, classes: [LOW, HIGH] });
+      // A volume-less low request reaches the engine in fewer turns than the high one would.
+      h.create(request('low', { cls: 'low', minute: 0 }));
+      h.create(request('high', { cls: 'high', minute: 5 }));
+      await Promise.all([h.reconcile('low'), h.reconcile('high')]);
+      expect(h.bound()).to.deep.equal(['high']);
+      expect(h.phase('low')).to.equal('Pending');
+    });
 
     it('a higher-priority request preempts exactly one victim, the most recently bound; it releases; the preemptor binds', async () => {
       const h = await filled();

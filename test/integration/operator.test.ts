@@ -49,6 +49,10 @@ describe('integration: the operator on the example inventory', function () {
       '-f',
       examples('00-namespaces.yaml'),
       '-f',
+      examples('05-priorityclasses.yaml'),
+      '-f',
+      examples('40-tenantquotas.yaml'),
+      '-f',
       examples('10-hostpools.yaml'),
       '-f',
       examples('20-storagepools.yaml'),
@@ -60,16 +64,28 @@ describe('integration: the operator on the example inventory', function () {
       leaseNamespace: lease,
     });
     await op.waitForLog(/became leader/);
-    requests = ['30-requests-team-ml.yaml', '31-requests-team-ci.yaml'].flatMap((f) =>
+    // demo-day comes last, as `make demo` applies it: it preempts training.
+    requests = [
+      '30-requests-team-ml.yaml',
+      '31-requests-team-ci.yaml',
+      'preemption/demo-day.yaml',
+    ].flatMap((f) =>
       parseAllDocuments(readFileSync(examples(f), 'utf8')).map((d) => d.toJS() as ResourceRequest),
     );
   });
 
   after(async () => {
     if (op) expect(await op.stop(), op.logs().slice(-3000)).to.equal(0);
+    await kubectl([
+      'delete',
+      'priorityclass',
+      'berth-batch',
+      'berth-interactive',
+      '--ignore-not-found',
+    ]);
   });
 
-  it('serves the examples in order exactly as `berth simulate` says', async () => {
+  it('serves the examples in order and ends exactly as `berth simulate` says', async () => {
     for (const rr of requests) {
       await kubectlOk(['apply', '-f', '-'], { stdin: stringify(rr) });
       await until(`${rr.metadata.name} to get a phase`, async () => {
@@ -84,15 +100,32 @@ describe('integration: the operator on the example inventory', function () {
     );
     expect(sim.status, sim.stderr).to.equal(0);
     const expected = JSON.parse(sim.stdout) as SimulationOutput;
+    // Served one by one, demo-day last, the operator gets there through a preemption (the
+    // simulation, given everything at once, serves demo-day first): the ends agree once the
+    // preempted request and those waiting behind the preemption have been tried again.
     for (const want of expected.requests) {
-      const got = await getRR(want.namespace, want.name);
-      expect(got.status?.phase, `${want.namespace}/${want.name}`).to.equal(want.status.phase);
-      expect(got.status?.ready).to.equal(want.status.ready);
-      expect(nodesOf(got), `${want.namespace}/${want.name} nodes`).to.deep.equal(
-        nodesOf({ status: want.status }),
-      );
-      expect(got.status?.explanation?.summary).to.equal(want.status.explanation?.summary);
+      const key = `${want.namespace}/${want.name}`;
+      const got = await until(`${key} as simulated`, async () => {
+        const live = await getRR(want.namespace, want.name);
+        return live.status?.phase === want.status.phase &&
+          live.status?.explanation?.summary === want.status.explanation?.summary
+          ? live
+          : undefined;
+      }).catch(async (err: unknown) => {
+        const live = await getRR(want.namespace, want.name);
+        expect(live.status?.phase, key).to.equal(want.status.phase);
+        expect(live.status?.explanation?.summary, key).to.equal(want.status.explanation?.summary);
+        throw err;
+      });
+      expect(got.status?.ready, key).to.equal(want.status.ready);
+      expect(got.status?.priority, key).to.equal(want.status.priority);
+      expect(nodesOf(got), `${key} nodes`).to.deep.equal(nodesOf({ status: want.status }));
     }
+    const training = await getRR('team-ml', 'training');
+    expect(training.status?.conditions?.find((c) => c.type === 'Preempted')).to.include({
+      status: 'True',
+      message: 'preempted by team-ml/demo-day (priority 100000) to make room for it',
+    });
     for (const want of expected.hostPools) {
       const got = await until(`HostPool ${want.name} status`, async () => {
         const hp = await getJson<HostPool>(['get', 'hp', want.name]);
@@ -292,7 +325,8 @@ describe('integration: the operator on the example inventory', function () {
       }),
     ).to.equal(64);
     expect(metricSum(metrics, 'leader_election_master_status')).to.equal(1);
-    expect(metricSum(metrics, 'berth_pending_requests')).to.be.at.most(1);
+    // huge-model, and training (preempted by demo-day).
+    expect(metricSum(metrics, 'berth_pending_requests')).to.be.at.most(2);
     for (const name of [
       'controller_runtime_reconcile_total',
       'workqueue_adds_total',
@@ -324,6 +358,15 @@ describe('integration: the operator on the example inventory', function () {
       phaseOf('team-ml', 'three-gpu-hosts', 'Pending'),
     );
     expect(pending.status?.explanation?.summary).to.include('Insufficient nvidia.com/gpu');
+    // demo-day goes: training (batch priority, preempted by it) is served again before the
+    // newer request of priority 0, and says its preemption is over.
+    await kubectlOk(['delete', 'rr', 'demo-day', '-n', 'team-ml', '--timeout=30s']);
+    const back = await until('training Ready again', () => phaseOf('team-ml', 'training', 'Ready'));
+    expect(back.status?.conditions?.find((c) => c.type === 'Preempted')).to.include({
+      status: 'False',
+      reason: 'Allocated',
+    });
+    expect((await getRR('team-ml', 'three-gpu-hosts')).status?.phase).to.equal('Pending');
     await kubectlOk(['delete', 'rr', 'training', '-n', 'team-ml', '--timeout=30s']);
     const ready = await until('three-gpu-hosts Ready', () =>
       phaseOf('team-ml', 'three-gpu-hosts', 'Ready'),
