@@ -14,6 +14,7 @@ import { FakeKube } from '../support/fakekube.js';
 import { HOSTS_CONFIG, rackPool } from '../support/objects.js';
 import { RecordingRecorder } from '../support/recorder.js';
 import { flush, testInformer, until } from '../support/settle.js';
+import { drainQueue } from '../support/queue.js';
 
 const RRS = '/apis/berth.dev/v1alpha1/namespaces/team/resourcerequests';
 const ALL_RRS = '/apis/berth.dev/v1alpha1/resourcerequests';
@@ -95,15 +96,8 @@ class Harness {
   }
 
   /** The keys queued (the controller not running), in order; empties the queue. */
-  async queued(): Promise<string[]> {
-    const q = this.rc.controller.queue;
-    const keys: string[] = [];
-    while (q.length > 0) {
-      const k = (await q.get())!;
-      keys.push(k);
-      q.done(k);
-    }
-    return keys;
+  queued(): Promise<string[]> {
+    return drainQueue(this.rc.controller.queue);
   }
 
   phase(name: string): string | undefined {

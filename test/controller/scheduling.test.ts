@@ -33,6 +33,7 @@ import { FakeKube } from '../support/fakekube.js';
 import { rackPool } from '../support/objects.js';
 import { RecordingRecorder } from '../support/recorder.js';
 import { flush, testInformer, until } from '../support/settle.js';
+import { drainQueue } from '../support/queue.js';
 
 const RRS = '/apis/berth.dev/v1alpha1/namespaces/team/resourcerequests';
 /** A request's path by key (`ns/name`) or by name (in `team`). */
@@ -1246,15 +1247,8 @@ class ControllerHarness {
     await Promise.all(this.running);
   }
 
-  async queued(): Promise<string[]> {
-    const q = this.rc.controller.queue;
-    const keys: string[] = [];
-    while (q.length > 0) {
-      const k = (await q.get())!;
-      keys.push(k);
-      q.done(k);
-    }
-    return keys;
+  queued(): Promise<string[]> {
+    return drainQueue(this.rc.controller.queue);
   }
 
   phase(name: string): string | undefined {

@@ -67,27 +67,15 @@ describe('integration: priorities, preemption, quotas and queues', function () {
 
   before(async () => {
     ns = await createNamespace('sched');
-    await applyHostPool({
-      name: POOLS.pre,
-      labels: { suite: POOLS.pre },
-      zone: 'zone-sched',
-      hosts: 1,
-      subnet: '10.81.0',
-    });
-    await applyHostPool({
-      name: POOLS.quota,
-      labels: { suite: POOLS.quota },
-      zone: 'zone-sched',
-      hosts: 2,
-      subnet: '10.81.1',
-    });
-    await applyHostPool({
-      name: POOLS.strict,
-      labels: { suite: POOLS.strict },
-      zone: 'zone-sched',
-      hosts: 1,
-      subnet: '10.81.2',
-    });
+    const sizes = { pre: 1, quota: 2, strict: 1 };
+    for (const [i, [key, name]] of Object.entries(POOLS).entries())
+      await applyHostPool({
+        name,
+        labels: { suite: name },
+        zone: 'zone-sched',
+        hosts: sizes[key as keyof typeof POOLS],
+        subnet: `10.81.${i}`,
+      });
     await pc(CLASSES.low, 100);
     await pc(CLASSES.high, 10_000);
     await pc(CLASSES.never, 10_000, 'Never');
