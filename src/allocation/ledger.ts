@@ -213,6 +213,23 @@ export class Ledger {
     return entry;
   }
 
+  /**
+   * Puts back an entry `release` or `releaseOwner` returned, the same object: node handles
+   * release only the entry they were made for (by identity), so a what-if that sets entries aside
+   * must return these, not copies.
+   */
+  reinstate(entry: LedgerEntry): void {
+    let nodes = this.byOwner.get(entry.owner);
+    if (nodes?.has(entry.node))
+      throw new LedgerError(`${entry.owner} already holds node "${entry.node}"`);
+    if (!nodes) {
+      nodes = new Map();
+      this.byOwner.set(entry.owner, nodes);
+    }
+    nodes.set(entry.node, entry);
+    this.apply(entry, 1);
+  }
+
   /** Gives back one node's capacity; undefined when the ledger does not hold it. */
   release(owner: string, node: string): LedgerEntry | undefined {
     const nodes = this.byOwner.get(owner);

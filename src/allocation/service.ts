@@ -154,17 +154,8 @@ export class HostsBackend {
     try {
       return fn();
     } finally {
-      for (const e of aside)
-        ledger.reserve({
-          namespace: e.namespace,
-          name: e.owner.slice(e.namespace.length + 1),
-          node: e.node,
-          ...(e.hostPool !== undefined ? { hostPool: e.hostPool } : {}),
-          ...(e.host !== undefined ? { host: e.host } : {}),
-          resources: e.resources,
-          ...(e.port !== undefined ? { port: e.port } : {}),
-          volumes: e.volumes,
-        });
+      // The same objects: a stack running for one of these owners releases its nodes by them.
+      for (const e of aside) ledger.reinstate(e);
     }
   }
 

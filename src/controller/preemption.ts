@@ -45,7 +45,10 @@ export async function preemptFor(
   // Synchronous from the list to the marks: nothing changes the ledger in between.
   const candidates = candidatesFor(d.requests(), rr, resolved.priority, d.view);
   const victims = chooseVictims(resolved.priority, candidates, (v) => probe(v.map((c) => c.key)));
-  if (!victims || victims.length === 0) return undefined;
+  if (!victims || victims.length === 0) {
+    d.scheduling.withdraw(key); // a nomination whose victims are gone holds nobody back now
+    return undefined;
+  }
   const keys = victims.map((v) => v.key);
   d.scheduling.nominate(
     key,

@@ -127,9 +127,9 @@ function poolsOf(
 
 /**
  * How soon a request looks again when only allocations in flight in its namespace stand between
- * it and its quota: they end in milliseconds (a webhook's in seconds), bound or not.
+ * it and its quota: they end in milliseconds (a webhook's in seconds, or more), bound or not.
  */
-const QUOTA_CONTENDED_MS = 200;
+const QUOTA_CONTENDED_MS = 1000;
 
 /** Bounded so a long-running operator does not grow with every request it ever finalized. */
 const MAX_FINALIZED = 100_000;
@@ -305,17 +305,29 @@ export class RequestReconciler {
   ): Promise<ReconcileResult> {
     const profile = this.d.runtime().profile(step.profile);
     if (!profile) return {}; // a reload removed it since decide: the next pass says so
-    // Checked and counted in one synchronous call: no other worker passes a limit in between.
-    const hold = this.d.quotas?.reserve(rr, step.resize?.names.length ?? rr.spec.count);
-    if (hold && !hold.ok)
-      return 'contended' in hold
-        ? { requeueAfterMs: QUOTA_CONTENDED_MS }
-        : this.apply(rr, quotaExceeded(rr, hold.violation, this.view(), this.d.now()));
+    // In line, by priority: the quota check and the stack of an in-process profile. The line
+    // is left as soon as the stack is done; the status write happens outside it.
+    const lane = profile.inProcess ? await this.lane.acquire(this.entryOf(rr)) : undefined;
     try {
-      return await this.allocateHeld(rr, uid, step, profile, signal, hold?.release);
+      // Decided before its turn came: a preemptor may have been nominated meanwhile.
+      const q = this.d.scheduling;
+      if (q && !step.resize && q.waitFor(rr, this.entryOf(rr).priority))
+        return { requeueAfterMs: 0 };
+      // Checked and counted in one synchronous call: no other worker passes a limit in between.
+      const hold = this.d.quotas?.reserve(rr, step.resize?.names.length ?? rr.spec.count);
+      if (hold && !hold.ok) {
+        if ('contended' in hold) return { requeueAfterMs: QUOTA_CONTENDED_MS };
+        q?.withdraw(keyOf(rr)); // preemption frees capacity, not quota
+        return this.apply(rr, quotaExceeded(rr, hold.violation, this.view(), this.d.now()));
+      }
+      try {
+        return await this.allocateHeld(rr, uid, step, profile, signal, hold?.release, lane);
+      } finally {
+        // Kept while the nodes wait to be written (`holds`); else they are on record, or gone.
+        if (hold && this.holds.get(uid) !== hold.release) hold.release();
+      }
     } finally {
-      // Kept while the nodes wait to be written (`holds`); else they are on record, or gone.
-      if (hold && this.holds.get(uid) !== hold.release) hold.release();
+      lane?.();
     }
   }
 
@@ -326,6 +338,7 @@ export class RequestReconciler {
     profile: NonNullable<ReturnType<Runtime['profile']>>,
     signal: AbortSignal,
     hold: (() => void) | undefined,
+    lane: (() => void) | undefined,
   ): Promise<ReconcileResult> {
     // Before anything external exists, the request must hold the finalizer that releases it.
     if (step.addFinalizer)
@@ -337,7 +350,6 @@ export class RequestReconciler {
     }
     this.running.add(uid);
     let result: StackResult;
-    const release = profile.remote ? undefined : await this.lane.acquire(this.entryOf(rr));
     try {
       result = await runStack(profile.provisioners, requestRef(rr), {
         signal,
@@ -345,7 +357,7 @@ export class RequestReconciler {
         ...(step.resize ? { names: step.resize.names, minCount: step.resize.minCount } : {}),
       });
     } finally {
-      release?.();
+      lane?.(); // the engine is done: the next in line may plan
       this.running.delete(uid);
     }
     if (result.outcome === 'Aborted') return { requeueAfterMs: 1000 };

@@ -97,7 +97,7 @@ export class Scheduling implements QueueView {
     // Preemption frees host capacity: only requests that could take it wait for the preemptor.
     if (this.d.usesHosts(profile))
       for (const [by, n] of this.nominations)
-        if (by !== key && n.until > now && n.priority > priority)
+        if (by !== key && n.until > now && n.priority >= priority)
           return `waiting: capacity is being freed by preemption for ${by} (priority ${n.priority})`;
     if (this.d.queueing(profile) !== 'StrictFIFO') return undefined;
     const head = this.queues.head(profile);
@@ -168,6 +168,11 @@ export class Scheduling implements QueueView {
     timer.unref();
     this.timers.add(timer);
     this.d.wake(victims);
+  }
+
+  /** `key` gives up waiting for room freed for it (it met its quota, preemption cannot help). */
+  withdraw(key: string): void {
+    this.endNomination(key);
   }
 
   /** Victims being preempted now (for tests and the metric). */

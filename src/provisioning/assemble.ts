@@ -63,16 +63,25 @@ export class AssembledRuntime implements Runtime {
       scaleDownOrder?: 'NewestFirst' | 'OldestFirst';
       queueing?: 'BestEffortFIFO' | 'StrictFIFO';
       preemptible?: boolean;
+      hostAllocators?: Array<{ type: string }>;
+      storageAllocators?: Array<{ type: string }>;
     };
+    const remote = built.provisioners.some((p) => !LOCAL_PROVISIONER_TYPES.has(p.type));
+    const builtIn = (chain: Array<{ type: string }> | undefined, types: readonly string[]) =>
+      (chain ?? []).every((a) => types.includes(a.type));
     return {
       name,
       provisioners: built.provisioners,
-      remote: built.provisioners.some((p) => !LOCAL_PROVISIONER_TYPES.has(p.type)),
+      remote,
       scaleDownOrder: entry.scaleDownOrder ?? 'NewestFirst',
       onHostLoss: entry.onHostLoss ?? 'Keep',
       hostLossGraceMs: (entry.hostLossGraceSeconds ?? DEFAULT_HOST_LOSS_GRACE_SECONDS) * 1000,
       queueing: entry.queueing ?? 'BestEffortFIFO',
       preemptible: entry.preemptible ?? true,
+      inProcess:
+        !remote &&
+        builtIn(entry.hostAllocators, HOST_ALLOCATOR_TYPES) &&
+        builtIn(entry.storageAllocators, STORAGE_ALLOCATOR_TYPES),
     };
   }
 

@@ -21,6 +21,11 @@ export interface ProfileRuntime {
   queueing?: 'BestEffortFIFO' | 'StrictFIFO';
   /** Whether its requests may be preempted (default true). */
   preemptible?: boolean;
+  /**
+   * Its stack makes no call out of the process (local provisioners, built-in allocators only):
+   * it can run in priority order behind a lock without holding anyone up on a network call.
+   */
+  inProcess?: boolean;
 }
 
 /**

@@ -98,17 +98,14 @@ export function waitingForCapacity(rr: ResourceRequest): boolean {
 }
 
 /**
- * In its profile's queue: waiting for capacity, and not held back by its namespace's quota (that
- * one waits for the quota: it takes no place in line and heads no StrictFIFO queue, so one
- * namespace at its limit never holds up the others).
+ * In its profile's queue: waiting for capacity, and not held back by its namespace's quota (a
+ * new request or a scale-up: it waits for the quota, takes no place in line and heads no
+ * StrictFIFO queue, so one namespace at its limit never holds up the others).
  */
 export function queuedForCapacity(rr: ResourceRequest): boolean {
   return (
     waitingForCapacity(rr) &&
-    !(
-      !(rr.status?.nodes ?? []).some(isLive) &&
-      findCondition(rr.status?.conditions, 'Allocated')?.reason === 'QuotaExceeded'
-    )
+    findCondition(rr.status?.conditions, 'Allocated')?.reason !== 'QuotaExceeded'
   );
 }
 

@@ -191,12 +191,16 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
     runtime.restore(all);
     let preempted = false;
     for (const rr of served) update(rr, await serve(latest.get(keyOf(rr))!));
-    // Capacity moved by preemption: what still waits is tried again, as the operator would.
-    if (preempted)
-      for (const rr of served) {
-        const now = latest.get(keyOf(rr))!;
-        if (waitingForCapacity(now)) update(now, await serve(now));
-      }
+    // Capacity moved by preemption: what still waits is tried again, as the operator would,
+    // until a pass preempts nothing more (each request preempts at most once in a run).
+    for (let pass = 0; preempted && pass < served.length; pass++) {
+      preempted = false;
+      const waiting = served
+        .map((rr) => latest.get(keyOf(rr))!)
+        .filter(waitingForCapacity)
+        .sort((a, b) => queueOrder(order(a), order(b)));
+      for (const now of waiting) update(now, await serve(latest.get(keyOf(now))!));
+    }
     const out: SimulationOutput = { requests: [], hostPools: [], storagePools: [] };
     for (const rr of all)
       out.requests.push({
