@@ -2,25 +2,13 @@
 // hosts engine behind them: what wakes a request up (a pool spec change, capacity given back by
 // a delete, its own spec) and what does not (status-only changes, a delete with nothing to give).
 import { expect } from 'chai';
-import type { HostPool, ResourceRequest, StoragePool } from '../../src/api/index.js';
-import { HostsBackend } from '../../src/allocation/service.js';
-import { InventoryWatch } from '../../src/controller/inventory.js';
-import { RequestController } from '../../src/controller/requests.js';
-import { silentLogger } from '../../src/observability/logger.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { AssembledRuntime } from '../../src/provisioning/assemble.js';
-import { StatusWriter } from '../../src/runtime/status-writer.js';
-import { FakeKube } from '../support/fakekube.js';
-import { HOSTS_CONFIG, rackPool } from '../support/objects.js';
-import { RecordingRecorder } from '../support/recorder.js';
-import { flush, testInformer, until } from '../support/settle.js';
-import { drainQueue } from '../support/queue.js';
+import type { HostPool, ResourceRequest } from '../../src/api/index.js';
+import { rackPool } from '../support/objects.js';
+import { until } from '../support/settle.js';
+import { RequestControllerHarness } from '../support/request-controller.js';
 
 const RRS = '/apis/berth.dev/v1alpha1/namespaces/team/resourcerequests';
-const ALL_RRS = '/apis/berth.dev/v1alpha1/resourcerequests';
 const HPS = '/apis/berth.dev/v1alpha1/hostpools';
-const SPS = '/apis/berth.dev/v1alpha1/storagepools';
-const NOW = new Date('2026-03-01T12:00:00Z');
 
 /** A request for 3 of a host's 4 cores: one per host. Created `age` minutes after 11:00. */
 const request = (name: string, age: number): ResourceRequest => ({
@@ -34,85 +22,9 @@ const request = (name: string, age: number): ResourceRequest => ({
   spec: { count: 1, resources: { cpu: '3', memory: '1Gi' } },
 });
 
-class Harness {
-  readonly kube = new FakeKube(() => NOW);
-  readonly backend = new HostsBackend();
-  readonly metrics = new Metrics(false);
-  readonly requests = testInformer<ResourceRequest>(this.kube, ALL_RRS);
-  readonly hostPools = testInformer<HostPool>(this.kube, HPS);
-  readonly storagePools = testInformer<StoragePool>(this.kube, SPS);
-  readonly inventory: InventoryWatch;
-  readonly rc: RequestController;
-  rebuilds = 0;
-  private readonly ac = new AbortController();
-  private running: Promise<void>[] = [];
-
+class Harness extends RequestControllerHarness {
   constructor(hosts = 1) {
-    this.kube.seed(HPS, rackPool(hosts));
-    const runtime = AssembledRuntime.build(HOSTS_CONFIG, this.backend);
-    const owner = {
-      setInventory: (hp: readonly HostPool[], sp: readonly StoragePool[]) => {
-        this.rebuilds++;
-        return this.backend.setInventory(hp, sp);
-      },
-    };
-    this.inventory = new InventoryWatch(owner, this.hostPools, this.storagePools, silentLogger());
-    this.rc = new RequestController(this.requests, this.inventory, {
-      client: this.kube,
-      writer: new StatusWriter(this.kube),
-      runtime: () => runtime,
-      recorder: new RecordingRecorder(),
-      metrics: this.metrics,
-      log: silentLogger(),
-      now: () => NOW,
-      pools: () => undefined,
-      forgetRequest: (ns, name) => this.backend.releaseRequest(ns, name),
-      pendingRecheckMs: 60_000,
-    });
-  }
-
-  /** Runs the informers; with `reconcile`, also the controller (else keys stay queued). */
-  async start(reconcile: boolean): Promise<void> {
-    const s = this.ac.signal;
-    this.running = [this.requests.run(s), this.hostPools.run(s), this.storagePools.run(s)];
-    await Promise.all([
-      this.requests.waitForSync(),
-      this.hostPools.waitForSync(),
-      this.storagePools.waitForSync(),
-    ]);
-    this.inventory.refresh();
-    if (reconcile) this.rc.controller.start(1, s);
-    await this.settle();
-  }
-
-  async settle(): Promise<void> {
-    await flush(40);
-  }
-
-  async stop(): Promise<void> {
-    this.ac.abort();
-    await this.rc.controller.stop();
-    await Promise.all(this.running);
-  }
-
-  /** The keys queued (the controller not running), in order; empties the queue. */
-  queued(): Promise<string[]> {
-    return drainQueue(this.rc.controller.queue);
-  }
-
-  phase(name: string): string | undefined {
-    return this.kube.peek<ResourceRequest>(`${RRS}/${name}`)?.status?.phase;
-  }
-
-  async reconciles(): Promise<number> {
-    const m = await this.metrics.registry.getSingleMetricAsString(
-      'controller_runtime_reconcile_total',
-    );
-    return [...m.matchAll(/\} (\d+)/g)].reduce((n, x) => n + Number(x[1]), 0);
-  }
-
-  held(): number {
-    return this.backend.hostPoolUsage('rack')?.nodes ?? 0;
+    super({ hosts });
   }
 }
 

@@ -5,17 +5,9 @@
 // HostsBackend, a Scheduling and a QuotaBook wired as the manager wires them; then the order
 // the RequestController's work queue serves keys in.
 import { expect } from 'chai';
-import type {
-  HostPool,
-  NodeStatus,
-  ResourceRequest,
-  StoragePool,
-  TenantQuota,
-} from '../../src/api/index.js';
+import type { NodeStatus, ResourceRequest, TenantQuota } from '../../src/api/index.js';
 import { HostsBackend } from '../../src/allocation/service.js';
-import { InventoryWatch } from '../../src/controller/inventory.js';
 import { RequestReconciler } from '../../src/controller/request-reconciler.js';
-import { RequestController } from '../../src/controller/requests.js';
 import {
   NOMINATION_MS,
   Scheduling,
@@ -32,8 +24,8 @@ import { QuotaBook, quotaInfo } from '../../src/serving/quota.js';
 import { FakeKube } from '../support/fakekube.js';
 import { rackPool } from '../support/objects.js';
 import { RecordingRecorder } from '../support/recorder.js';
-import { flush, testInformer, until } from '../support/settle.js';
-import { drainQueue } from '../support/queue.js';
+import { flush, until } from '../support/settle.js';
+import { RequestControllerHarness } from '../support/request-controller.js';
 
 const RRS = '/apis/berth.dev/v1alpha1/namespaces/team/resourcerequests';
 /** A request's path by key (`ns/name`) or by name (in `team`). */
@@ -44,7 +36,6 @@ const rrPath = (name: string) => {
 const keyFor = (name: string) => (name.includes('/') ? name : `team/${name}`);
 const ALL_RRS = '/apis/berth.dev/v1alpha1/resourcerequests';
 const HPS = '/apis/berth.dev/v1alpha1/hostpools';
-const SPS = '/apis/berth.dev/v1alpha1/storagepools';
 const NOW = new Date('2026-03-01T12:00:00Z');
 
 const priorityClass = (
@@ -1225,85 +1216,13 @@ describe('RequestReconciler with priorities, quotas and preemption', () => {
 
 // ---- The work queue's order --------------------------------------------------------------------
 
-class ControllerHarness {
-  readonly kube = new FakeKube(() => NOW);
-  readonly backend = new HostsBackend();
-  readonly metrics = new Metrics(false);
-  readonly requests = testInformer<ResourceRequest>(this.kube, ALL_RRS);
-  readonly hostPools = testInformer<HostPool>(this.kube, HPS);
-  readonly storagePools = testInformer<StoragePool>(this.kube, SPS);
-  readonly inventory: InventoryWatch;
-  readonly rc: RequestController;
-  readonly scheduling: Scheduling;
-  private readonly ac = new AbortController();
-  private running: Promise<void>[] = [];
-
-  constructor(hosts: number, classes: PriorityClass[]) {
-    this.kube.seed(HPS, rackPool(hosts));
-    const runtime = AssembledRuntime.build(CONFIG, this.backend);
-    const byName = new Map(classes.map((c) => [c.metadata.name, c]));
-    this.scheduling = new Scheduling({
-      classes: () => byName.values(),
-      priorityClass: (n) => byName.get(n),
-      queueing: (p) => runtime.profile(p)?.queueing,
-      usesHosts: () => true,
-      now: () => Date.now(),
-      wake: (keys) => this.rc.wake(keys),
-      retryPending: () => this.rc.enqueuePending(),
-    });
-    this.inventory = new InventoryWatch(
-      this.backend,
-      this.hostPools,
-      this.storagePools,
-      silentLogger(),
-    );
-    this.rc = new RequestController(this.requests, this.inventory, {
-      client: this.kube,
-      writer: new StatusWriter(this.kube),
-      runtime: () => runtime,
-      recorder: new RecordingRecorder(),
-      metrics: this.metrics,
-      log: silentLogger(),
-      now: () => NOW,
-      pools: () => undefined,
-      forgetRequest: (ns, name) => this.backend.releaseRequest(ns, name),
-      pendingRecheckMs: 60_000,
-      scheduling: this.scheduling,
-    });
-  }
-
-  async start(reconcile: boolean): Promise<void> {
-    const s = this.ac.signal;
-    this.running = [this.requests.run(s), this.hostPools.run(s), this.storagePools.run(s)];
-    await Promise.all([
-      this.requests.waitForSync(),
-      this.hostPools.waitForSync(),
-      this.storagePools.waitForSync(),
-    ]);
-    this.inventory.refresh();
-    if (reconcile) this.rc.controller.start(1, s);
-    await flush(40);
-  }
-
-  async stop(): Promise<void> {
-    this.ac.abort();
-    this.scheduling.reset();
-    await this.rc.controller.stop();
-    await Promise.all(this.running);
-  }
-
-  queued(): Promise<string[]> {
-    return drainQueue(this.rc.controller.queue);
-  }
-
-  phase(name: string): string | undefined {
-    return this.kube.peek<ResourceRequest>(`${RRS}/${name}`)?.status?.phase;
-  }
-}
+/** The controller with its Scheduling, over this file's profiles (`strict` among them). */
+const controllerHarness = (hosts: number, classes: PriorityClass[]) =>
+  new RequestControllerHarness({ hosts, config: CONFIG, classes });
 
 describe('RequestController queue order by priority', () => {
   it('serves a higher-priority key before older lower-priority ones', async () => {
-    const h = new ControllerHarness(1, [LOW, HIGH]);
+    const h = controllerHarness(1, [LOW, HIGH]);
     h.kube.seed(RRS, request('old-low', { cls: 'low', minute: 1 }));
     h.kube.seed(RRS, request('old-none', { minute: 2 }));
     h.kube.seed(RRS, request('new-high', { cls: 'high', minute: 5 }));
@@ -1325,7 +1244,7 @@ describe('RequestController queue order by priority', () => {
   });
 
   it('with room for one: the newer high-priority request is bound, the older low one waits', async () => {
-    const h = new ControllerHarness(1, [LOW, HIGH]);
+    const h = controllerHarness(1, [LOW, HIGH]);
     h.kube.seed(RRS, request('old-low', { cls: 'low', minute: 1 }));
     h.kube.seed(RRS, request('new-high', { cls: 'high', minute: 5 }));
     await h.start(true);
@@ -1334,7 +1253,7 @@ describe('RequestController queue order by priority', () => {
   });
 
   it('StrictFIFO: a newer small request does not pass a head that does not fit; the head gone, it is woken and bound', async () => {
-    const h = new ControllerHarness(1, []);
+    const h = controllerHarness(1, []);
     h.kube.seed(RRS, request('big', { profile: 'strict', minute: 1, count: 2 }));
     h.kube.seed(RRS, request('small', { profile: 'strict', minute: 2 }));
     await h.start(true);
@@ -1351,7 +1270,7 @@ describe('RequestController queue order by priority', () => {
   });
 
   it('end to end through the work queue: the victim is woken, releases, and the preemptor is bound', async () => {
-    const h = new ControllerHarness(1, [LOW, HIGH]);
+    const h = controllerHarness(1, [LOW, HIGH]);
     h.kube.seed(RRS, request('low', { cls: 'low', minute: 1 }));
     await h.start(true);
     expect(h.phase('low')).to.equal('Ready');
@@ -1361,7 +1280,7 @@ describe('RequestController queue order by priority', () => {
     expect(h.phase('low')).to.equal('Pending');
     const low = h.kube.peek<ResourceRequest>(`${RRS}/low`)!;
     expect(low.status?.conditions?.find((c) => c.type === 'Preempted')?.status).to.equal('True');
-    expect(h.scheduling.preempting()).to.deep.equal([]);
+    expect(h.scheduling!.preempting()).to.deep.equal([]);
     expect(h.backend.hostPoolUsage('rack')?.nodes).to.equal(1);
     await h.stop();
   });
