@@ -32,21 +32,30 @@ export async function preemptFor(
   d: PreemptionDeps,
   rr: ResourceRequest,
   signal: AbortSignal,
-): Promise<{ victims: string[]; chosenNow: boolean } | undefined> {
+): Promise<{ victims: string[]; chosenNow: boolean } | { backoffMs: number } | undefined> {
   const key = keyOf(rr);
   const going = d.scheduling.nominated(key);
   if (going && going.length > 0) return { victims: [...going], chosenNow: false };
   const resolved = d.scheduling.priority(rr);
   if (!resolved.ok || resolved.preemptionPolicy === 'Never') return undefined;
+  // A what-if that found nothing is not run again on every capacity event for a while; the
+  // caller looks again when it may.
+  const backoffMs = d.scheduling.preemptionBackoff(key);
+  if (backoffMs !== undefined) return { backoffMs };
   const ref = requestRef(rr);
   const profile = profileOf(rr);
   const probe = await d.runtime().preemptionProbe?.(profile, ref, minCountOf(ref), signal);
   if (!probe || signal.aborted) return undefined;
   // Synchronous from the list to the marks: nothing changes the ledger in between.
   const candidates = candidatesFor(d.requests(), rr, resolved.priority, d.view);
-  const victims = chooseVictims(resolved.priority, candidates, (v) => probe(v.map((c) => c.key)));
+  // Nobody of lower priority: no what-if to run, nothing to back off from.
+  const victims =
+    candidates.length > 0
+      ? chooseVictims(resolved.priority, candidates, (v) => probe(v.map((c) => c.key)))
+      : undefined;
   if (!victims || victims.length === 0) {
     d.scheduling.withdraw(key); // a nomination whose victims are gone holds nobody back now
+    if (!victims && candidates.length > 0) d.scheduling.preemptionFailed(key);
     return undefined;
   }
   const keys = victims.map((v) => v.key);

@@ -369,6 +369,7 @@ export class RequestReconciler {
       return this.record(rr, uid, result);
     }
     // No room: a request of higher priority may make some by preempting lower ones.
+    let backoffMs: number | undefined;
     if (result.outcome === 'Insufficient' && !step.resize && this.d.scheduling && this.d.list) {
       const plan = await preemptFor(
         {
@@ -381,11 +382,13 @@ export class RequestReconciler {
         rr,
         signal,
       );
-      if (plan)
+      if (plan && 'victims' in plan)
         return this.apply(
           rr,
           preempting(rr, result, plan.victims, plan.chosenNow, this.view(), this.d.now()),
         );
+      // Its what-if is backing off: look again when it may run (an event came meanwhile).
+      if (plan) backoffMs = plan.backoffMs;
     }
     const outcome = allocated(
       rr,
@@ -395,6 +398,8 @@ export class RequestReconciler {
       profile.remote,
       this.d.pendingRecheckMs,
     );
+    if (backoffMs !== undefined)
+      outcome.requeueAfterMs = Math.min(outcome.requeueAfterMs ?? backoffMs, backoffMs);
     return this.apply(rr, outcome);
   }
 

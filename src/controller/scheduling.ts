@@ -41,6 +41,13 @@ export const classInfo = (c: PriorityClass): PriorityClassInfo => ({
   ...(c.preemptionPolicy ? { preemptionPolicy: c.preemptionPolicy } : {}),
 });
 
+/**
+ * After a what-if found that no preemption would serve a request, how long before it is run
+ * again for that request: the what-if sets aside every candidate's reservations, so on a busy
+ * fleet it is not repeated on every capacity event (kube-scheduler backs a Pod off likewise).
+ */
+export const PREEMPTION_BACKOFF_MS = 10_000;
+
 /** How long capacity stays set aside for a preemptor that does not come to take it. */
 export const NOMINATION_MS = 60_000;
 
@@ -69,6 +76,8 @@ export class Scheduling implements QueueView {
   private readonly victims = new Map<string, { by: string; message: string }>();
   private readonly nominations = new Map<string, Nomination>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Requests whose last what-if found nothing, and until when they are not tried again. */
+  private readonly backoff = new Map<string, number>();
 
   constructor(private readonly d: SchedulingDeps) {}
 
@@ -125,6 +134,7 @@ export class Scheduling implements QueueView {
       if (this.victims.has(key)) this.victimDone(key);
       this.endNomination(key);
     } else if (!waitingForCapacity(rr)) this.endNomination(key);
+    if (!rr || !waitingForCapacity(rr)) this.backoff.delete(key);
     // A request held back by its namespace's quota waits for the quota, not for capacity: it is
     // out of the queue, so it neither heads a StrictFIFO queue (blocking other namespaces) nor
     // takes a place in line.
@@ -170,6 +180,21 @@ export class Scheduling implements QueueView {
     this.d.wake(victims);
   }
 
+  /** Milliseconds until `key` may run a preemption what-if again; undefined: it may now. */
+  preemptionBackoff(key: string): number | undefined {
+    const until = this.backoff.get(key);
+    if (until === undefined) return undefined;
+    const left = until - this.d.now();
+    if (left > 0) return left;
+    this.backoff.delete(key);
+    return undefined;
+  }
+
+  /** No preemption would serve `key` now: not asked again before the backoff has passed. */
+  preemptionFailed(key: string): void {
+    this.backoff.set(key, this.d.now() + PREEMPTION_BACKOFF_MS);
+  }
+
   /** `key` gives up waiting for room freed for it (it met its quota, preemption cannot help). */
   withdraw(key: string): void {
     this.endNomination(key);
@@ -183,6 +208,7 @@ export class Scheduling implements QueueView {
   /** A new leader: marks and nominations of the last term are gone with its memory. */
   reset(): void {
     this.victims.clear();
+    this.backoff.clear();
     for (const n of [...this.nominations.keys()]) this.nominations.delete(n);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

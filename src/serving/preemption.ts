@@ -22,6 +22,9 @@ export interface Candidate {
 
 const later = (a: string, b: string) => (a > b ? -1 : a < b ? 1 : 0);
 
+/** Beyond this many victims, no reprieve: the what-ifs would cost their square. */
+export const MAX_REPRIEVE = 64;
+
 /** The order victims are taken in. */
 export const victimOrder = (a: Candidate, b: Candidate): number =>
   a.priority - b.priority ||
@@ -49,7 +52,10 @@ export function chooseVictims(
     else lo = mid + 1;
   }
   let victims = ordered.slice(0, lo);
-  // Reprieve: the last taken (highest priority, least recently bound) first.
+  // Reprieve: the last taken (highest priority, least recently bound) first. Each try is a
+  // what-if over the whole set, so past MAX_REPRIEVE victims the prefix stands as chosen: in
+  // order, though maybe not minimal.
+  if (victims.length > MAX_REPRIEVE) return victims;
   for (let i = victims.length - 1; i >= 0; i--) {
     const without = victims.filter((_, j) => j !== i);
     if (fits(without)) victims = without;

@@ -10,6 +10,7 @@ import { HostsBackend } from '../../src/allocation/service.js';
 import { RequestReconciler } from '../../src/controller/request-reconciler.js';
 import {
   NOMINATION_MS,
+  PREEMPTION_BACKOFF_MS,
   Scheduling,
   type PriorityClass,
   type SchedulingDeps,
@@ -1155,6 +1156,43 @@ describe('RequestReconciler with priorities, quotas and preemption', () => {
         expect(h.bound()).to.deep.equal(before);
         expect(h.held()).to.equal(2);
       });
+
+    it('a what-if that found nothing backs off: not run again for a while, then looked at again', async () => {
+      const h = new Harness({ hosts: 2, classes: [LOW, HIGH] });
+      h.create(request('low-a', { cls: 'low', minute: 1 }));
+      h.create(request('low-b', { cls: 'low', minute: 2 }));
+      await h.reconcile('low-a');
+      await h.reconcile('low-b');
+      let whatIfs = 0;
+      const withoutOwners = h.backend.withoutOwners.bind(h.backend);
+      h.backend.withoutOwners = (owners, fn) => {
+        whatIfs++;
+        return withoutOwners(owners, fn);
+      };
+      // Three hosts' worth on two: no preemption can serve it.
+      h.create(request('vip', { cls: 'high', minute: 9, count: 3 }));
+      expect(await h.reconcile('vip')).to.deep.equal({});
+      const first = whatIfs;
+      expect(first).to.be.greaterThan(0);
+      // A capacity event within the backoff: no what-if, and it looks again when it may.
+      const again = await h.reconcile('vip');
+      expect(whatIfs).to.equal(first);
+      expect(again.requeueAfterMs).to.be.within(1, PREEMPTION_BACKOFF_MS);
+      h.nowMs += PREEMPTION_BACKOFF_MS;
+      await h.reconcile('vip');
+      expect(whatIfs).to.be.greaterThan(first);
+      expect(h.bound()).to.deep.equal(['low-a', 'low-b']);
+    });
+
+    it('a request with nobody of lower priority to take from runs no what-if and is not polled', async () => {
+      const h = new Harness({ hosts: 1, classes: [LOW, HIGH] });
+      h.create(request('a', { cls: 'low', minute: 1 }));
+      await h.reconcile('a');
+      h.create(request('b', { cls: 'low', minute: 2 }));
+      expect(await h.reconcile('b')).to.deep.equal({});
+      expect(await h.reconcile('b')).to.deep.equal({});
+      expect(h.scheduling.preemptionBackoff('team/b')).to.equal(undefined);
+    });
 
     it('a non-preemptible request is skipped even when it is the most recently bound', async () => {
       // low-a (default) bound first, low-b (fixed) bound later: victim order would pick low-b.

@@ -4,7 +4,12 @@
 // FC_RUNS raises the number of runs (e.g. FC_RUNS=2000 for a long soak).
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { chooseVictims, victimOrder, type Candidate } from '../../src/serving/preemption.js';
+import {
+  MAX_REPRIEVE,
+  chooseVictims,
+  victimOrder,
+  type Candidate,
+} from '../../src/serving/preemption.js';
 
 const RUNS = Number(process.env['FC_RUNS'] ?? 300);
 
@@ -260,5 +265,24 @@ describe('preemption: properties (monotone knapsack oracle)', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+});
+
+describe('chooseVictims: many victims', () => {
+  it('past MAX_REPRIEVE victims, the shortest prefix stands: the what-ifs stay logarithmic', () => {
+    const candidates = Array.from({ length: 200 }, (_, i) => ({
+      key: `t/c${String(i).padStart(3, '0')}`,
+      priority: 1,
+      boundAt: '2026-01-01T00:00:00Z',
+    }));
+    let calls = 0;
+    // Each candidate frees one unit; the request needs 100.
+    const victims = chooseVictims(10, candidates, (v) => {
+      calls++;
+      return v.length >= 100;
+    })!;
+    expect(victims).to.have.length(100);
+    expect(MAX_REPRIEVE).to.be.below(100);
+    expect(calls).to.be.at.most(1 + Math.ceil(Math.log2(200)));
   });
 });
