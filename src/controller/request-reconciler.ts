@@ -48,7 +48,7 @@ import {
 } from '../serving/request-lifecycle.js';
 import { msUntilExpiry } from '../serving/expiry.js';
 import type { QuotaBook } from '../serving/quota.js';
-import { queueOrder, type QueueEntry } from '../serving/queue.js';
+import { queueEntry, queueOrder, type QueueEntry } from '../serving/queue.js';
 import { OrderedLock } from '../runtime/ordered-lock.js';
 import { preemptFor } from './preemption.js';
 import type { Scheduling } from './scheduling.js';
@@ -635,13 +635,7 @@ export class RequestReconciler {
 
   /** Where `rr` stands in line: its priority, then its age. */
   private entryOf(rr: ResourceRequest): QueueEntry {
-    const p = this.d.scheduling?.priority(rr);
-    return {
-      key: keyOf(rr),
-      profile: profileOf(rr),
-      priority: rr.status?.priority ?? (p?.ok ? p.priority : 0),
-      created: rr.metadata.creationTimestamp ?? '',
-    };
+    return queueEntry(rr, this.d.scheduling?.rank(rr) ?? 0);
   }
 
   private releaseHold(uid: string): void {

@@ -49,9 +49,7 @@ export class RequestController {
     this.scheduling = scheduling;
     const priority = (key: string) => {
       const rr = requests.get(key);
-      if (!rr || !scheduling) return 0;
-      const p = rr.status?.priority ?? scheduling.priority(rr);
-      return typeof p === 'number' ? p : p.ok ? p.priority : 0;
+      return rr && scheduling ? scheduling.rank(rr) : 0;
     };
     const age = (key: string) => requests.get(key)?.metadata.creationTimestamp ?? '';
     this.controller = new Controller(

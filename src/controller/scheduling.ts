@@ -15,7 +15,7 @@ import {
   type PriorityClassInfo,
   type Resolved,
 } from '../serving/priority.js';
-import { ProfileQueues, queueOrder, type Queueing } from '../serving/queue.js';
+import { ProfileQueues, queueEntry, queueOrder, type Queueing } from '../serving/queue.js';
 import {
   profileOf,
   queuedForCapacity,
@@ -95,6 +95,13 @@ export class Scheduling implements QueueView {
     );
   }
 
+  /** Where `rr` ranks: its recorded priority, else its class's value, else 0. */
+  rank(rr: ResourceRequest): number {
+    if (rr.status?.priority !== undefined) return rr.status.priority;
+    const p = this.priority(rr);
+    return p.ok ? p.priority : 0;
+  }
+
   position(rr: ResourceRequest): number | undefined {
     return this.queues.position(keyOf(rr));
   }
@@ -113,8 +120,7 @@ export class Scheduling implements QueueView {
     if (!head || head.key === key) return undefined;
     // Compared, not looked up: a request that waited on its quota is out of the queue, and
     // comes back behind whoever is ahead of it.
-    const mine = { key, profile, priority, created: rr.metadata.creationTimestamp ?? '' };
-    if (queueOrder(head, mine) >= 0) return undefined;
+    if (queueOrder(head, queueEntry(rr, priority)) >= 0) return undefined;
     return `waiting behind ${head.key}, the head of the StrictFIFO queue of profile ${profile}`;
   }
 
@@ -142,14 +148,7 @@ export class Scheduling implements QueueView {
     const resolved = queued ? this.priority(rr) : undefined;
     const changed = this.queues.set(
       key,
-      rr && resolved?.ok
-        ? {
-            key,
-            profile: profileOf(rr),
-            priority: resolved.priority,
-            created: rr.metadata.creationTimestamp ?? '',
-          }
-        : undefined,
+      rr && resolved?.ok ? queueEntry(rr, resolved.priority) : undefined,
     );
     // Under StrictFIFO the new head may go now; nobody else was waiting on an event for it.
     const heads = changed
@@ -209,7 +208,7 @@ export class Scheduling implements QueueView {
   reset(): void {
     this.victims.clear();
     this.backoff.clear();
-    for (const n of [...this.nominations.keys()]) this.nominations.delete(n);
+    this.nominations.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }

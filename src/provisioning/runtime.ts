@@ -6,9 +6,8 @@ import type { Provisioner, RequestRef } from './types.js';
 
 export type { HostAvailability };
 
-export interface ProfileRuntime {
-  name: string;
-  provisioners: readonly Provisioner[];
+/** What the decisions read of a profile (src/serving/request-lifecycle.ts, ServingView). */
+export interface ProfilePolicy {
   /** True when a provisioner talks to something outside (webhook, module): may be slow. */
   remote: boolean;
   /** Which nodes a scale-down releases first (default NewestFirst). */
@@ -26,6 +25,11 @@ export interface ProfileRuntime {
    * it can run in priority order behind a lock without holding anyone up on a network call.
    */
   inProcess?: boolean;
+}
+
+export interface ProfileRuntime extends ProfilePolicy {
+  name: string;
+  provisioners: readonly Provisioner[];
 }
 
 /**

@@ -3,6 +3,8 @@
 // cache and its own writes; `berth simulate` from its run. Kept sorted as entries come and go
 // (binary search), so a position is a lookup, not a sort of every pending request.
 
+import { profileOf, type ResourceRequest } from '../api/index.js';
+
 export type Queueing = 'BestEffortFIFO' | 'StrictFIFO';
 
 export interface QueueEntry {
@@ -12,6 +14,18 @@ export interface QueueEntry {
   /** creationTimestamp (RFC 3339: compares as text). */
   created: string;
 }
+
+/** `rr`'s place in line at `priority`; `created` defaults to its creationTimestamp. */
+export const queueEntry = (
+  rr: ResourceRequest,
+  priority: number,
+  created: string = rr.metadata.creationTimestamp ?? '',
+): QueueEntry => ({
+  key: `${rr.metadata.namespace ?? ''}/${rr.metadata.name}`,
+  profile: profileOf(rr),
+  priority,
+  created,
+});
 
 export const queueOrder = (a: QueueEntry, b: QueueEntry): number =>
   b.priority - a.priority ||

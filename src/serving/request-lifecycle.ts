@@ -25,7 +25,7 @@ import {
   type ReleaseFailure,
   type StackResult,
 } from '../provisioning/index.js';
-import type { HostAvailability } from '../provisioning/runtime.js';
+import type { HostAvailability, ProfilePolicy } from '../provisioning/runtime.js';
 import { findCondition, type ConditionUpdate } from '../runtime/conditions.js';
 import { expiredBecause } from './expiry.js';
 import type { Resolved } from './priority.js';
@@ -51,17 +51,7 @@ export const hasFinalizer = (rr: ResourceRequest): boolean =>
 
 /** What the decisions need to know of the configured operator. */
 export interface ServingView {
-  /** `remote`: a provisioner of the profile keeps state outside Kubernetes (webhook, module). */
-  profile(name: string):
-    | {
-        remote: boolean;
-        scaleDownOrder?: 'NewestFirst' | 'OldestFirst';
-        onHostLoss?: 'Keep' | 'Replace';
-        hostLossGraceMs?: number;
-        queueing?: 'BestEffortFIFO' | 'StrictFIFO';
-        preemptible?: boolean;
-      }
-    | undefined;
+  profile(name: string): ProfilePolicy | undefined;
   profileNames(): string[];
   hostAvailability(hostPool: string, host: string): HostAvailability;
   /** Priorities, queues and preemption; absent: every request priority 0, served as it comes. */

@@ -20,7 +20,7 @@ import { runStack } from '../provisioning/stack.js';
 import { hostPoolStatus, storagePoolStatus } from '../serving/pool-status.js';
 import { candidatesFor, chooseVictims } from '../serving/preemption.js';
 import { globalDefault, resolvePriority, type PriorityClassInfo } from '../serving/priority.js';
-import { ProfileQueues, queueOrder, type QueueEntry } from '../serving/queue.js';
+import { ProfileQueues, queueEntry, queueOrder, type QueueEntry } from '../serving/queue.js';
 import { QuotaBook, quotaInfo } from '../serving/quota.js';
 import {
   allocated,
@@ -152,18 +152,13 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
     hostAvailability: (p, h) => runtime.hostAvailability(p, h),
     queue,
   };
-  const entryOf = (rr: ResourceRequest): QueueEntry | undefined => {
-    if (!queuedForCapacity(rr)) return undefined;
+  // Served as the operator's work queue serves them: priority, then creation time.
+  const order = (rr: ResourceRequest): QueueEntry => {
     const p = queue.priority(rr);
-    return p.ok
-      ? {
-          key: keyOf(rr),
-          profile: profileOf(rr),
-          priority: p.priority,
-          created: created.get(keyOf(rr))!,
-        }
-      : undefined;
+    return queueEntry(rr, p.ok ? p.priority : 0, created.get(keyOf(rr))!);
   };
+  const entryOf = (rr: ResourceRequest): QueueEntry | undefined =>
+    queuedForCapacity(rr) && queue.priority(rr).ok ? order(rr) : undefined;
   const update = (rr: ResourceRequest, status: ResourceRequestStatus | undefined) => {
     const next = status ? { ...rr, status } : rr;
     latest.set(keyOf(rr), next);
@@ -176,16 +171,6 @@ export async function simulate(input: SimulationInput, now: Date): Promise<Simul
       (input.tenantQuotas ?? []).filter((q) => q.metadata.namespace === ns).map(quotaInfo),
     requests: (ns) => [...latest.values()].filter((rr) => rr.metadata.namespace === ns),
   });
-  // Served as the operator's work queue serves them: priority, then creation time.
-  const order = (rr: ResourceRequest): QueueEntry => {
-    const p = queue.priority(rr);
-    return {
-      key: keyOf(rr),
-      profile: profileOf(rr),
-      priority: p.ok ? p.priority : 0,
-      created: created.get(keyOf(rr))!,
-    };
-  };
   const served = [...all].sort((a, b) => queueOrder(order(a), order(b)));
   try {
     runtime.restore(all);
