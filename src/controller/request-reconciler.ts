@@ -311,8 +311,7 @@ export class RequestReconciler {
     try {
       // Decided before its turn came: a preemptor may have been nominated meanwhile.
       const q = this.d.scheduling;
-      if (q && !step.resize && q.waitFor(rr, this.entryOf(rr).priority))
-        return { requeueAfterMs: 0 };
+      if (q && !step.resize && q.waitFor(rr, q.rank(rr))) return { requeueAfterMs: 0 };
       // Checked and counted in one synchronous call: no other worker passes a limit in between.
       const hold = this.d.quotas?.reserve(rr, step.resize?.names.length ?? rr.spec.count);
       if (hold && !hold.ok) {
