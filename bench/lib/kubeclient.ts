@@ -120,6 +120,20 @@ export class BenchClient {
     return text;
   }
 
+  /** A GET whose answer is binary (a pprof profile). */
+  async bytes(path: string): Promise<Buffer> {
+    const response = await this.agent.request({
+      origin: this.origin,
+      path: this.basePath + path,
+      method: 'GET',
+      headers: this.headers,
+    });
+    const body = Buffer.from(await response.body.arrayBuffer());
+    if (response.statusCode !== 200)
+      throw new HttpError(response.statusCode, `GET ${path}: ${response.statusCode} ${body}`);
+    return body;
+  }
+
   async request<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,

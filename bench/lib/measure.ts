@@ -1,6 +1,8 @@
 // One measured burst, the same for every side: the benchmark's client creates `count` objects,
 // `concurrency` in flight, while a watch records when each is bound; around the burst it reads
 // the API server's write counters and the CPU time of the controller and of the API server.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { diffCounts, isWrite, requestCounts, total, type Counts } from './apimetrics.js';
 import type { BenchClient, KubeObject } from './kubeclient.js';
 import { cpuMs, peakRssMiB } from './procstats.js';
@@ -65,6 +67,8 @@ export async function measure<T extends KubeObject>(b: Burst<T>): Promise<Result
     const before = await requestCounts(b.client);
     const own0 = cpuMs(b.ownPid);
     const api0 = cpuMs(b.apiPid);
+    const profile = apiServerProfile(b);
+    profile.catch(() => {}); // awaited after the burst
     const start = performance.now();
     const names = Array.from({ length: b.count }, (_, i) => `${b.prefix}${i}`);
     const creates = pool(names, b.concurrency, async (name) => {
@@ -81,6 +85,7 @@ export async function measure<T extends KubeObject>(b: Burst<T>): Promise<Result
       ),
     ]);
     const last = Math.max(...boundAt.values());
+    await profile;
     await sleep(b.settleMs ?? 2000);
     const own1 = cpuMs(b.ownPid);
     const api1 = cpuMs(b.apiPid);
@@ -118,6 +123,20 @@ export async function measure<T extends KubeObject>(b: Burst<T>): Promise<Result
   } finally {
     watch.stop();
   }
+}
+
+/**
+ * With BENCH_PPROF=<dir> (and BENCH_APISERVER_ARGS=--profiling=true), a CPU profile of the API
+ * server over the first BENCH_PPROF_SECONDS (4) of the burst, saved as <dir>/<createKey>.pprof
+ * for `go tool pprof`: where the API server spends its time on each side.
+ */
+async function apiServerProfile<T extends KubeObject>(b: Burst<T>): Promise<void> {
+  const dir = process.env.BENCH_PPROF;
+  if (!dir) return;
+  const seconds = Number(process.env.BENCH_PPROF_SECONDS ?? 4);
+  const file = join(dir, `${b.createKey.replace(/\W+/g, '_')}.pprof`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, await b.client.bytes(`/debug/pprof/profile?seconds=${seconds}`));
 }
 
 /**

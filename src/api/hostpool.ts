@@ -1,6 +1,6 @@
 // HostPool: a group of hosts sharing location and policy (CloudStack's cluster). Cluster-scoped.
 import { Type, type Static } from '@sinclair/typebox';
-import { Conditions, ObservedGeneration, kindSchema } from './common.js';
+import { Conditions, OPERATOR_WRITTEN_LIST, ObservedGeneration, kindSchema } from './common.js';
 import {
   LIMITS,
   enumOf,
@@ -138,8 +138,7 @@ export const HostPoolStatus = object(
         description:
           'Usage of the hosts that hold nodes or are not Enabled; a host not listed is Enabled and empty.',
         maxItems: LIMITS.hosts,
-        'x-kubernetes-list-type': 'map',
-        'x-kubernetes-list-map-keys': ['name'],
+        ...OPERATOR_WRITTEN_LIST,
       }),
     ),
   },

@@ -1,7 +1,7 @@
 // ResourceRequest: a namespaced ask for `count` nodes (at least `minCount`), each with the same
 // resources, tags and volumes. Its status is the record of the allocation (the ledger's truth).
 import { Type, type Static } from '@sinclair/typebox';
-import { Conditions, ObservedGeneration, kindSchema } from './common.js';
+import { Conditions, OPERATOR_WRITTEN_LIST, ObservedGeneration, kindSchema } from './common.js';
 import {
   DNS_SUBDOMAIN_PATTERN,
   poolName,
@@ -291,8 +291,7 @@ export const ResourceRequestStatus = object(
       Type.Array(NodeStatus, {
         description: 'Nodes made for the request: the record of its allocation.',
         maxItems: LIMITS.statusNodes,
-        'x-kubernetes-list-type': 'map',
-        'x-kubernetes-list-map-keys': ['name'],
+        ...OPERATOR_WRITTEN_LIST,
       }),
     ),
     explanation: Type.Optional(Explanation),
