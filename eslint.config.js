@@ -107,4 +107,21 @@ export default tseslint.config(
     },
   },
   ...layerRules(),
+  {
+    // An ES import of node:http's values loads Node's bundled undici: ~13 MiB of the operator's
+    // RSS (src/support/node-http.ts says why). Types are erased, so they may be imported.
+    files: ['src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:http', 'http'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'use `http` from src/support/node-http.ts: an ES import loads undici.',
+          })),
+        },
+      ],
+    },
+  },
 );

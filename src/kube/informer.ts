@@ -9,7 +9,7 @@
 import type { Logger } from 'winston';
 import { isGone, KubeError, WatchIdleError, type KubeClient, type WatchEvent } from './client.js';
 import { keyOf, type KubeObject } from './objects.js';
-import { stripManagedFields } from './transform.js';
+import { cacheTransform } from './transform.js';
 import { backoff, sleep } from '../support/time.js';
 
 export interface InformerHandlers<T> {
@@ -48,7 +48,7 @@ export const defaultInformerOptions = {
   backoffBaseMs: 200,
   backoffMaxMs: 30_000,
   pageSize: 500,
-  transform: stripManagedFields,
+  transform: cacheTransform,
 };
 
 export class Informer<T extends KubeObject> {

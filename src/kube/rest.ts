@@ -6,15 +6,9 @@
 // connection for minutes, get an Agent of their own so they never take a slot from the requests.
 // Every request but a watch takes a token from the client-side rate limiter (`--kube-api-qps`,
 // `--kube-api-burst`).
-import {
-  request as httpRequest,
-  STATUS_CODES,
-  type Agent,
-  type ClientRequest,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-} from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { http } from '../support/node-http.js';
 import {
   KubeError,
   WatchIdleError,
@@ -51,7 +45,7 @@ interface KubeStatus {
 
 /** The API server's Status answer (or whatever text came) as a KubeError. */
 function kubeError(status: number, text: string, what: string): KubeError {
-  const statusText = STATUS_CODES[status] ?? String(status);
+  const statusText = http.STATUS_CODES[status] ?? String(status);
   let answer: KubeStatus;
   try {
     answer = JSON.parse(text) as KubeStatus;
@@ -100,7 +94,7 @@ export class KubeRest implements KubeClient {
   private readonly host: string;
   private readonly port: string;
   private readonly basePath: string;
-  private readonly send: typeof httpRequest;
+  private readonly send: typeof http.request;
   private readonly userAgent: string;
   private readonly limiter: TokenBucket | undefined;
   private readonly opts: KubeRestOptions;
@@ -128,7 +122,7 @@ export class KubeRest implements KubeClient {
     this.host = this.url.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = this.url.port;
     this.basePath = this.url.pathname.replace(/\/+$/, '');
-    this.send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
+    this.send = this.url.protocol === 'https:' ? httpsRequest : http.request;
     this.userAgent = this.opts.userAgent ?? 'berth-operator';
     this.limiter = apiRateLimiter(
       this.opts.qps ?? DEFAULT_API_QPS,

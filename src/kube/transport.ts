@@ -2,10 +2,11 @@
 // API server as the kubeconfig says, and a cluster's `proxy-url` through an HTTP CONNECT tunnel
 // (as client-go does). Not undici: importing it alone costs ~28 MiB of RSS (issue 11), an Agent
 // next to nothing.
-import { Agent as HttpAgent, request as httpRequest, type ClientRequestArgs } from 'node:http';
+import type { Agent as HttpAgent, ClientRequestArgs } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { http } from '../support/node-http.js';
 import type { TlsOptions } from './kubeconfig.js';
 
 export interface AgentOptions {
@@ -48,7 +49,7 @@ export function makeAgent(
         ...(tls.servername && { servername: tls.servername }),
         rejectUnauthorized: tls.rejectUnauthorized,
       })
-    : new HttpAgent(pool);
+    : new http.Agent(pool);
   if (proxyUrl) {
     const proxy = new URL(proxyUrl);
     // Documented way for a custom Agent to make its sockets asynchronously: the callback.
@@ -85,7 +86,7 @@ function tunnel(
   const fail = (err: Error) => done(err, undefined as unknown as Duplex);
   const viaTls = proxy.protocol === 'https:';
   const authorization = proxyAuthorization(proxy);
-  const connect = (viaTls ? httpsRequest : httpRequest)({
+  const connect = (viaTls ? httpsRequest : http.request)({
     host: bare(proxy.hostname),
     port: proxy.port || (viaTls ? 443 : 80),
     method: 'CONNECT',

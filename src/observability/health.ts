@@ -1,7 +1,8 @@
 // /healthz, /readyz and /metrics on one small HTTP server bound to the address given.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { http } from '../support/node-http.js';
 
 export type Check = () => string | undefined; // undefined: healthy; otherwise why not
 
@@ -16,7 +17,7 @@ export async function startProbeServer(
   checks: { healthz: Record<string, Check>; readyz: Record<string, Check> },
   registry?: Registry,
 ): Promise<ProbeServer> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if ((path === '/healthz' || path === '/readyz' || path === '/livez') && req.method === 'GET') {
       const set = path === '/readyz' ? checks.readyz : checks.healthz;

@@ -286,7 +286,7 @@ describe('KubeRest', () => {
     rest = undefined;
   });
 
-  it('does not load @kubernetes/client-node for kubeconfig users', async function () {
+  it("does not load @kubernetes/client-node, nor Node's bundled undici, for kubeconfig users", async function () {
     this.timeout(20_000);
     const restJs = resolve('dist/src/kube/rest.js');
     const script = `
@@ -297,6 +297,8 @@ describe('KubeRest', () => {
         const rest = new KubeRest(loadKubeConfig(${JSON.stringify(kubeconfig({ token: 'x' }))}));
         await rest.get('/version');
         await rest.close();
+        // An ES import of node:http would load Node's bundled undici too (src/support/node-http.ts).
+        if (process.moduleLoadList.some((m) => m.includes('undici'))) loaded.push('undici');
         console.log(JSON.stringify(loaded));
       });`;
     // Async: this process serves the child's request.
@@ -304,6 +306,21 @@ describe('KubeRest', () => {
     expect(r.stderr).to.equal('');
     expect(r.stdout.trim()).to.equal('[]');
     expect(api.requests.map((q) => q.url)).to.deep.equal(['/version']);
+  });
+});
+
+describe("the operator's modules", () => {
+  it("do not load Node's bundled undici (an ES import of node:http would: ~13 MiB of RSS)", async function () {
+    this.timeout(20_000);
+    const script = `
+      await import(${JSON.stringify(resolve('dist/src/cli/run.js'))});
+      const { startProbeServer } = await import(${JSON.stringify(resolve('dist/src/observability/health.js'))});
+      const loaded = process.moduleLoadList.filter((m) => m.includes('undici'));
+      console.log(JSON.stringify({ loaded, health: typeof startProbeServer }));`;
+    const r = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(r.stdout)).to.deep.equal({ loaded: [], health: 'function' });
   });
 });
 

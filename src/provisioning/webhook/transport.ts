@@ -1,8 +1,9 @@
 // One HTTP(S) POST of a JSON document, with a hard deadline over the whole exchange (connect,
 // headers and body), a size cap on the answer, and errors that say whether a retry may help and
 // whether the server may have acted on the request (which decides if a compensating release is due).
-import http from 'node:http';
+import type { ClientRequest, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import { http } from '../../support/node-http.js';
 
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
@@ -42,7 +43,7 @@ export function postJson(url: URL, body: unknown, opts: PostOptions): Promise<un
   const where = `POST ${url.origin}${url.pathname}`;
   return new Promise((resolve, reject) => {
     let settled = false;
-    let req: http.ClientRequest | undefined;
+    let req: ClientRequest | undefined;
     const finish = (err: WebhookError | undefined, value?: unknown) => {
       if (settled) return;
       settled = true;
@@ -66,7 +67,7 @@ export function postJson(url: URL, body: unknown, opts: PostOptions): Promise<un
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const headers: http.OutgoingHttpHeaders = {
+    const headers: OutgoingHttpHeaders = {
       'content-type': 'application/json',
       accept: 'application/json',
       'content-length': Buffer.byteLength(payload),
