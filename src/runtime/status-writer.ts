@@ -45,7 +45,7 @@ export class StatusWriter {
     let obj = current;
     for (let i = 0; ; i++) {
       try {
-        return { written: await this.client.replace<T>(`${path}/status`, { ...obj, status }) };
+        return { written: await this.client.replace<T>(`${path}/status`, statusBody(obj, status)) };
       } catch (err) {
         if (isNotFound(err)) return { gone: true };
         if (isPermanent(err)) return { refused: err as Error };
@@ -64,6 +64,26 @@ export class StatusWriter {
       obj = fresh;
     }
   }
+}
+
+/**
+ * The body of a PUT to /status: the object's identity and version, and the status. The API server
+ * takes nothing else from it (spec and the rest of metadata come from the stored object), so
+ * sending them would only cost it decoding; the uid makes a write to a namesake made since fail.
+ */
+export function statusBody<S, T extends WithStatus<S>>(obj: T, status: S): WithStatus<S> {
+  const { name, namespace, uid, resourceVersion } = obj.metadata;
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: {
+      name,
+      ...(namespace !== undefined && { namespace }),
+      ...(uid !== undefined && { uid }),
+      ...(resourceVersion !== undefined && { resourceVersion }),
+    },
+    status,
+  };
 }
 
 /** The object as it now is after a write (or as it was when nothing was written). */

@@ -73,6 +73,32 @@ describe('StatusWriter', () => {
     expect(latest(current, r).metadata.resourceVersion).to.equal(stored.metadata.resourceVersion);
   });
 
+  it('sends only the identity, the version and the status: the server takes nothing else', async () => {
+    const kube = new FakeKube();
+    const seeded = kube.seed(COLL, thing({ phase: 'Pending' }));
+    const current = {
+      ...seeded,
+      metadata: { ...seeded.metadata, labels: { big: 'x' }, annotations: { a: 'b' } },
+    };
+    await new StatusWriter(kube).write<Status, Thing>(
+      PATH,
+      current,
+      { phase: 'Ready' },
+      anyVersion,
+    );
+    const [put] = kube.writes();
+    expect(put?.body).to.deep.equal({
+      apiVersion: 'berth.dev/v1alpha1',
+      kind: 'HostPool',
+      metadata: {
+        name: 'rack',
+        uid: seeded.metadata.uid,
+        resourceVersion: seeded.metadata.resourceVersion,
+      },
+      status: { phase: 'Ready' },
+    });
+  });
+
   describe('on a conflict (the copy is stale: someone wrote since it was read)', () => {
     const cases: Array<{
       name: string;
