@@ -34,7 +34,11 @@ export interface EventRecorderOptions {
   /** Longest a repeat waits before the series count is written. */
   seriesFlushMs?: number;
   clock?: Clock;
-  /** Series remembered at most (oldest forgotten first). */
+  /**
+   * Series remembered at most (oldest forgotten first); 4,096 by default, as client-go's event
+   * correlator. Every binding's Normal event is a series of its own, so this bounds the memory
+   * they take on a busy fleet.
+   */
   maxSeries?: number;
 }
 
@@ -75,7 +79,7 @@ export class KubeEventRecorder implements EventRecorder {
       written: 1,
       flushing: false,
     };
-    if (this.series.size >= (this.o.maxSeries ?? 10_000))
+    if (this.series.size >= (this.o.maxSeries ?? 4096))
       this.series.delete(this.series.keys().next().value!);
     this.series.set(id, state);
     void this.client
