@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { statusBody } from '../src/runtime/status-writer.js';
 import type { KubeObject } from './lib/kubeclient.js';
 import { createAndWait, measure, type Result } from './lib/measure.js';
 import {
@@ -215,10 +216,11 @@ async function baseline(
       `${API}/namespaces/baseline/resourcerequests`,
       resourceRequest(name, 'baseline'),
     );
-    await client.replace(`${API}/namespaces/baseline/resourcerequests/${name}/status`, {
-      ...created,
-      status: { phase: 'Ready', ready: '1/1' },
-    });
+    // The body the operator sends (identity, version, status).
+    await client.replace(
+      `${API}/namespaces/baseline/resourcerequests/${name}/status`,
+      statusBody(created as Parameters<typeof statusBody>[0], { phase: 'Ready', ready: '1/1' }),
+    );
   };
   // One untimed round first: the first writes of a just-established CRD are slow (its handler,
   // its watch cache), and the hosts scenario has already warmed them with its HostPools.

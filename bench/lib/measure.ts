@@ -68,7 +68,6 @@ export async function measure<T extends KubeObject>(b: Burst<T>): Promise<Result
     const own0 = cpuMs(b.ownPid);
     const api0 = cpuMs(b.apiPid);
     const profile = apiServerProfile(b);
-    profile.catch(() => {}); // awaited after the burst
     const start = performance.now();
     const names = Array.from({ length: b.count }, (_, i) => `${b.prefix}${i}`);
     const creates = pool(names, b.concurrency, async (name) => {
@@ -125,18 +124,29 @@ export async function measure<T extends KubeObject>(b: Burst<T>): Promise<Result
   }
 }
 
+let profiles = 0;
+
 /**
  * With BENCH_PPROF=<dir> (and BENCH_APISERVER_ARGS=--profiling=true), a CPU profile of the API
- * server over the first BENCH_PPROF_SECONDS (4) of the burst, saved as <dir>/<createKey>.pprof
- * for `go tool pprof`: where the API server spends its time on each side.
+ * server over the first BENCH_PPROF_SECONDS (4) of the burst, saved as
+ * <dir>/<n>-<createKey>.pprof (n counts the bursts of the run) for `go tool pprof`: where the
+ * API server spends its time on each side. A profile that cannot be taken is said, and the
+ * burst's figures are kept.
  */
 async function apiServerProfile<T extends KubeObject>(b: Burst<T>): Promise<void> {
   const dir = process.env.BENCH_PPROF;
   if (!dir) return;
   const seconds = Number(process.env.BENCH_PPROF_SECONDS ?? 4);
-  const file = join(dir, `${b.createKey.replace(/\W+/g, '_')}.pprof`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, await b.client.bytes(`/debug/pprof/profile?seconds=${seconds}`));
+  const file = join(dir, `${++profiles}-${b.createKey.replace(/\W+/g, '_')}.pprof`);
+  try {
+    const profile = await b.client.bytes(`/debug/pprof/profile?seconds=${seconds}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, profile);
+  } catch (err) {
+    process.stderr.write(
+      `bench: no API server profile (${String(err)}); is --profiling=true set?\n`,
+    );
+  }
 }
 
 /**

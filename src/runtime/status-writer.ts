@@ -71,7 +71,7 @@ export class StatusWriter {
  * takes nothing else from it (spec and the rest of metadata come from the stored object), so
  * sending them would only cost it decoding; the uid makes a write to a namesake made since fail.
  */
-export function statusBody<S, T extends WithStatus<S>>(obj: T, status: S): WithStatus<S> {
+export function statusBody<S>(obj: KubeObject, status: S): WithStatus<S> {
   const { name, namespace, uid, resourceVersion } = obj.metadata;
   return {
     apiVersion: obj.apiVersion,

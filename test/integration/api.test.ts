@@ -141,3 +141,131 @@ describe('integration: the API on a real API server', function () {
     expect(meta.code, 'metadata stays editable').to.equal(0);
   });
 });
+
+describe('integration: upgrading the CRDs from list-map status lists to atomic ones', function () {
+  this.timeout(120_000);
+  useControlPlane();
+  const crdFile = join(repoRoot, 'crds', 'resourcerequests.berth.dev.yaml');
+  const statusPath = '/spec/versions/0/schema/openAPIV3Schema/properties/status/properties';
+
+  interface ManagedEntry {
+    manager: string;
+    fieldsV1: Record<string, unknown>;
+  }
+  const managed = async (ns: string, name: string): Promise<Record<string, string>> => {
+    const obj = JSON.parse(
+      await kubectlOk(['get', 'rr', name, '-n', ns, '-o', 'json', '--show-managed-fields']),
+    ) as { metadata: { managedFields?: ManagedEntry[] } };
+    return Object.fromEntries(
+      (obj.metadata.managedFields ?? []).map((m) => [m.manager, JSON.stringify(m.fieldsV1)]),
+    );
+  };
+  const writeStatus = async (ns: string, name: string, message: string) => {
+    const obj = JSON.parse(await kubectlOk(['get', 'rr', name, '-n', ns, '-o', 'json'])) as {
+      status?: unknown;
+    };
+    const condition = (type: string) => ({
+      type,
+      status: 'True',
+      reason: 'NodesRunning',
+      message,
+      lastTransitionTime: '2026-12-02T07:00:00Z',
+    });
+    obj.status = {
+      phase: 'Ready',
+      conditions: [condition('Allocated'), condition('Ready')],
+      nodes: [
+        {
+          name: `${name}-0`,
+          host: 'h0',
+          hostPool: 'p',
+          address: '10.0.0.1',
+          provisioner: 'hosts',
+          state: 'Running',
+        },
+      ],
+    };
+    await kubectlOk(
+      ['replace', '--subresource=status', '--field-manager=berth-operator', '-f', '-'],
+      { stdin: JSON.stringify(obj) },
+    );
+  };
+
+  after(async () => {
+    // Whatever happened, leave the CRD as generated.
+    await kubectl([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=berth-test',
+      '-f',
+      crdFile,
+    ]);
+  });
+
+  it("keeps every manager's fields: the old per-entry records fold into the atomic lists", async () => {
+    const ns = await createNamespace('upgrade');
+    // The CRD as it was before: conditions and nodes as list maps.
+    const asListMaps = ['conditions', 'nodes'].flatMap((f, i) => [
+      { op: 'replace', path: `${statusPath}/${f}/x-kubernetes-list-type`, value: 'map' },
+      {
+        op: 'add',
+        path: `${statusPath}/${f}/x-kubernetes-list-map-keys`,
+        value: [i ? 'name' : 'type'],
+      },
+    ]);
+    await kubectlOk([
+      'patch',
+      'crd',
+      'resourcerequests.berth.dev',
+      '--type=json',
+      '-p',
+      JSON.stringify(asListMaps),
+    ]);
+    await kubectlOk(['wait', '--for=condition=Established', 'crd/resourcerequests.berth.dev']);
+    const request = (name: string, count: number) =>
+      stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: { name, namespace: ns, labels: { team: 'a' } },
+        spec: { count, resources: { cpu: '1', memory: '1Gi' } },
+      });
+    // One applied server-side (Flux, Argo CD), one with client-side kubectl apply.
+    await kubectlOk(['apply', '--server-side', '--field-manager=flux', '-f', '-'], {
+      stdin: request('ssa', 1),
+    });
+    await kubectlOk(['apply', '-f', '-'], { stdin: request('csa', 1) });
+    for (const name of ['ssa', 'csa']) await writeStatus(ns, name, 'before');
+    expect((await managed(ns, 'ssa'))['berth-operator']).to.include('k:{\\"type\\":\\"Ready\\"}');
+
+    await kubectlOk([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=berth-test',
+      '-f',
+      crdFile,
+    ]);
+    await kubectlOk(['wait', '--for=condition=Established', 'crd/resourcerequests.berth.dev']);
+    for (const name of ['ssa', 'csa']) await writeStatus(ns, name, 'after');
+
+    for (const name of ['ssa', 'csa']) {
+      const fields = await managed(ns, name);
+      const operator = fields['berth-operator'] ?? '';
+      expect(operator, name).to.include('"f:conditions":{}').and.include('"f:nodes":{}');
+      expect(operator, name).to.not.include('k:{');
+      const owner = name === 'ssa' ? 'flux' : 'kubectl-client-side-apply';
+      expect(fields[owner], `${name}: ${owner}`).to.include('f:labels').and.include('f:count');
+    }
+    // Their next apply changes what they own, with no conflict.
+    await kubectlOk(['apply', '--server-side', '--field-manager=flux', '-f', '-'], {
+      stdin: request('ssa', 2),
+    });
+    await kubectlOk(['apply', '-f', '-'], { stdin: request('csa', 2) });
+    for (const name of ['ssa', 'csa'])
+      expect(
+        await kubectlOk(['get', 'rr', name, '-n', ns, '-o', 'jsonpath={.spec.count}']),
+      ).to.equal('2');
+    await kubectlOk(['delete', 'ns', ns, '--wait=false']);
+  });
+});
