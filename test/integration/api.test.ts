@@ -4,6 +4,8 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { KINDS } from '../../src/api/kinds.js';
+import { KubeRest, loadKubeConfig } from '../../src/kube/rest.js';
+import { anyVersion, StatusWriter, type WithStatus } from '../../src/runtime/status-writer.js';
 import { invalidCases, loadDocuments, repoRoot, yamlFiles } from '../support/fixtures.js';
 import { createNamespace, kubectl, kubectlOk, useControlPlane } from './harness.js';
 
@@ -142,9 +144,9 @@ describe('integration: the API on a real API server', function () {
   });
 });
 
-describe('integration: upgrading the CRDs from list-map status lists to atomic ones', function () {
+describe('integration: status lists and status bodies, and the field managers', function () {
   this.timeout(120_000);
-  useControlPlane();
+  const cp = useControlPlane();
   const crdFile = join(repoRoot, 'crds', 'resourcerequests.berth.dev.yaml');
   const statusPath = '/spec/versions/0/schema/openAPIV3Schema/properties/status/properties';
 
@@ -201,6 +203,45 @@ describe('integration: upgrading the CRDs from list-map status lists to atomic o
       '-f',
       crdFile,
     ]);
+  });
+
+  it("a status write with the operator's body (identity and status only) takes no field from other managers", async () => {
+    const ns = await createNamespace('statusbody');
+    await kubectlOk(['apply', '--server-side', '--field-manager=flux', '-f', '-'], {
+      stdin: stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'ResourceRequest',
+        metadata: {
+          name: 'r',
+          namespace: ns,
+          labels: { team: 'a' },
+          annotations: { note: 'kept' },
+          finalizers: ['example.com/keep'],
+        },
+        spec: { count: 1, resources: { cpu: '1', memory: '1Gi' } },
+      }),
+    });
+    const rest = new KubeRest(loadKubeConfig(cp().kubeconfigPath));
+    const path = `/apis/berth.dev/v1alpha1/namespaces/${ns}/resourcerequests/r`;
+    const current = await rest.get<WithStatus<unknown>>(path);
+    const before = (await managed(ns, 'r'))['flux'];
+    const r = await new StatusWriter(rest).write(path, current, { phase: 'Pending' }, anyVersion);
+    expect(r).to.have.property('written');
+    const after = await managed(ns, 'r');
+    expect(after['flux'], 'flux keeps labels, annotations, finalizers and spec').to.equal(before);
+    expect(before).to.include('f:labels').and.include('f:finalizers').and.include('f:count');
+    await kubectlOk([
+      'patch',
+      'rr',
+      'r',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"metadata":{"finalizers":null}}',
+    ]);
+    await rest.close();
+    await kubectlOk(['delete', 'ns', ns, '--wait=false']);
   });
 
   it("keeps every manager's fields: the old per-entry records fold into the atomic lists", async () => {
