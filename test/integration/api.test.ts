@@ -193,8 +193,11 @@ describe('integration: status lists and status bodies, and the field managers', 
     );
   };
 
+  const namespaces: string[] = [];
   after(async () => {
-    // Whatever happened, leave the CRD as generated.
+    // Whatever happened, leave the CRD as generated, and no request behind: no namespace
+    // controller runs here, so deleting a namespace would leave its requests for the next
+    // suites' operators to serve.
     await kubectl([
       'apply',
       '--server-side',
@@ -203,10 +206,25 @@ describe('integration: status lists and status bodies, and the field managers', 
       '-f',
       crdFile,
     ]);
+    for (const ns of namespaces) {
+      await kubectl([
+        'patch',
+        'rr',
+        'r',
+        '-n',
+        ns,
+        '--type=merge',
+        '-p',
+        '{"metadata":{"finalizers":null}}',
+      ]);
+      await kubectlOk(['delete', 'rr', '--all', '-n', ns, '--wait=true']);
+      await kubectlOk(['delete', 'ns', ns, '--wait=false']);
+    }
   });
 
   it("a status write with the operator's body (identity and status only) takes no field from other managers", async () => {
     const ns = await createNamespace('statusbody');
+    namespaces.push(ns);
     await kubectlOk(['apply', '--server-side', '--field-manager=flux', '-f', '-'], {
       stdin: stringify({
         apiVersion: 'berth.dev/v1alpha1',
@@ -241,11 +259,11 @@ describe('integration: status lists and status bodies, and the field managers', 
       '{"metadata":{"finalizers":null}}',
     ]);
     await rest.close();
-    await kubectlOk(['delete', 'ns', ns, '--wait=false']);
   });
 
   it("keeps every manager's fields: the old per-entry records fold into the atomic lists", async () => {
     const ns = await createNamespace('upgrade');
+    namespaces.push(ns);
     // The CRD as it was before: conditions and nodes as list maps.
     const asListMaps = ['conditions', 'nodes'].flatMap((f, i) => [
       { op: 'replace', path: `${statusPath}/${f}/x-kubernetes-list-type`, value: 'map' },
@@ -307,6 +325,5 @@ describe('integration: status lists and status bodies, and the field managers', 
       expect(
         await kubectlOk(['get', 'rr', name, '-n', ns, '-o', 'jsonpath={.spec.count}']),
       ).to.equal('2');
-    await kubectlOk(['delete', 'ns', ns, '--wait=false']);
   });
 });
