@@ -23,7 +23,7 @@ import { StatusWriter } from '../../src/runtime/status-writer.js';
 import type { Queueing } from '../../src/serving/queue.js';
 import { QuotaBook, quotaInfo } from '../../src/serving/quota.js';
 import { FakeKube } from '../support/fakekube.js';
-import { rackPool } from '../support/objects.js';
+import { HOSTS_CONFIG, rackPool } from '../support/objects.js';
 import { RecordingRecorder } from '../support/recorder.js';
 import { flush, until } from '../support/settle.js';
 import { RequestControllerHarness } from '../support/request-controller.js';
@@ -605,27 +605,13 @@ describe('Scheduling', () => {
 // ---- Through the reconciler ------------------------------------------------------------------
 
 /** Profiles: `default`, `fixed` (never preempted), `strict` (StrictFIFO); all first fit. */
+const hostsProfile = HOSTS_CONFIG.profiles[0]!;
 const CONFIG = {
-  apiVersion: 'berth.dev/v1alpha1',
-  kind: 'OperatorConfig',
+  ...HOSTS_CONFIG,
   profiles: [
-    {
-      name: 'default',
-      provisioners: [{ name: 'hosts', type: 'hosts' }],
-      hostAllocators: [{ type: 'firstFit' }],
-    },
-    {
-      name: 'fixed',
-      provisioners: [{ name: 'hosts', type: 'hosts' }],
-      hostAllocators: [{ type: 'firstFit' }],
-      preemptible: false,
-    },
-    {
-      name: 'strict',
-      provisioners: [{ name: 'hosts', type: 'hosts' }],
-      hostAllocators: [{ type: 'firstFit' }],
-      queueing: 'StrictFIFO',
-    },
+    hostsProfile,
+    { ...hostsProfile, name: 'fixed', preemptible: false },
+    { ...hostsProfile, name: 'strict', queueing: 'StrictFIFO' },
   ],
 } as Parameters<typeof AssembledRuntime.build>[0];
 
